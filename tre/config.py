@@ -1,0 +1,186 @@
+"""One typed settings object, from `tre.toml` and `TRE_*` environment variables.
+
+Precedence (highest first): environment (`TRE_<FIELD>`), `$TRE_HOME/tre.toml`, defaults.
+Paths that are not set explicitly derive from `home`. Every setting is documented in
+docs/settings.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tre.errors import ConfigError
+
+CONFIG_FILE_NAME = "tre.toml"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads `$TRE_HOME/tre.toml` (or the file named by TRE_CONFIG)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # pragma: no cover - __call__ is used instead
+
+    def __call__(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {}
+        try:
+            with self.path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{self.path} is not valid TOML ({exc}).", hint="Fix the file or remove it."
+            ) from exc
+        # Accept both flat keys and a [tre] table.
+        return dict(data.get("tre", data))
+
+
+class Settings(BaseSettings):
+    """All TRE settings. Field names map to `TRE_<NAME>` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="TRE_", extra="forbid", frozen=True)
+
+    home: Path = Field(default=Path(".tre"), description="Where the TRE keeps all its state.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the control database; default SQLite in home.",
+    )
+    lake_dir: Path | None = Field(default=None, description="Lake root; default home/lake.")
+    extracts_dir: Path | None = Field(
+        default=None, description="Project extracts root; default home/extracts."
+    )
+    airlock_dir: Path | None = Field(
+        default=None, description="Airlock store and release area; default home/airlock."
+    )
+    workspaces_dir: Path | None = Field(
+        default=None, description="Per-project outputs and per-user homes; default home/workspaces."
+    )
+    policy_engine: Literal["embedded", "opa"] = Field(
+        default="embedded", description="`embedded` (in-process Rego) or `opa` (OPA server)."
+    )
+    opa_url: str = Field(
+        default="http://127.0.0.1:8181", description="OPA server URL when policy_engine = opa."
+    )
+    policies_dir: Path | None = Field(
+        default=None, description="Rego policies; default the repository's policies/ directory."
+    )
+    locale: Literal["en", "ja"] = Field(default="en", description="Language of messages.")
+    hub_ip: str = Field(default="127.0.0.1", description="Address the hub listens on.")
+    hub_port: int = Field(default=8000, description="Port the hub listens on.")
+    portal_port: int = Field(default=8010, description="Port of the portal service.")
+    workspace_image: str = Field(
+        default="tre-workspace:latest", description="Docker image for project workspaces."
+    )
+    idle_timeout_seconds: int = Field(
+        default=3600, description="Idle workspaces are stopped after this many seconds."
+    )
+    workspace_mem_limit: str = Field(default="4G", description="Memory limit per workspace.")
+    workspace_cpu_limit: float = Field(default=1.0, description="CPU limit per workspace.")
+    workspace_pids_limit: int = Field(default=512, description="Process limit per workspace.")
+    separation_of_duties: bool = Field(
+        default=True,
+        description="An approver of a project's application may not check its outputs.",
+    )
+
+    @field_validator("hub_port", "portal_port")
+    @classmethod
+    def _port_in_range(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError("must be a TCP port between 1 and 65535")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        home = Path(os.environ.get("TRE_HOME", ".tre"))
+        config_path = Path(os.environ.get("TRE_CONFIG", home / CONFIG_FILE_NAME))
+        return (init_settings, env_settings, _TomlSource(settings_cls, config_path))
+
+    # Derived paths -------------------------------------------------------------------
+    @cached_property
+    def home_path(self) -> Path:
+        return self.home.expanduser().absolute()
+
+    @cached_property
+    def lake_path(self) -> Path:
+        return (self.lake_dir or self.home_path / "lake").absolute()
+
+    @cached_property
+    def extracts_path(self) -> Path:
+        return (self.extracts_dir or self.home_path / "extracts").absolute()
+
+    @cached_property
+    def airlock_path(self) -> Path:
+        return (self.airlock_dir or self.home_path / "airlock").absolute()
+
+    @cached_property
+    def workspaces_path(self) -> Path:
+        return (self.workspaces_dir or self.home_path / "workspaces").absolute()
+
+    @cached_property
+    def policies_path(self) -> Path:
+        return (self.policies_dir or Path(__file__).resolve().parent.parent / "policies").absolute()
+
+    @cached_property
+    def keys_path(self) -> Path:
+        return self.home_path / "keys"
+
+    @cached_property
+    def lake_key_path(self) -> Path:
+        return self.keys_path / "lake.key"
+
+    @cached_property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home_path / 'tre.db'}"
+
+    def read_lake_key(self) -> bytes:
+        """The lake pseudonymisation key. Never log or print it."""
+        try:
+            key = self.lake_key_path.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(
+                f"No lake key at {self.lake_key_path}.", hint="Run `tre init` first."
+            ) from None
+        if len(key) != 32:
+            raise ConfigError(
+                f"The lake key at {self.lake_key_path} is not 32 bytes.",
+                hint="Restore it from backup; a new key would break linkage with existing data.",
+            )
+        return key
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load and validate settings; raise ConfigError with a hint on any bad value."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(
+            f"Invalid TRE settings: {problems}.",
+            hint="Check TRE_* environment variables and tre.toml (see docs/settings.md).",
+        ) from None
+
+
+def current_actor() -> str:
+    """Who is running a command: TRE_USER, else the operating-system user."""
+    return os.environ.get("TRE_USER") or getpass.getuser()
