@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: up test install lint format typecheck bench images clean-venv
+.PHONY: up test install lint format typecheck bench images docs
 
 $(STAMP): pyproject.toml
 	@scripts/ensure-python.sh $(PYTHON)
@@ -24,8 +24,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check tre tests bench
-	$(BIN)/ruff format --check tre tests bench
+	$(BIN)/ruff check tre tests bench scripts
+	$(BIN)/ruff format --check tre tests bench scripts
 	$(BIN)/mypy
 
 format: $(STAMP)
@@ -41,3 +41,6 @@ images: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_docs.py
