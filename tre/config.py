@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tre.errors import ConfigError
@@ -44,6 +44,23 @@ class _TomlSource(PydanticBaseSettingsSource):
             ) from exc
         # Accept both flat keys and a [tre] table.
         return dict(data.get("tre", data))
+
+
+class SourceSettings(BaseModel):
+    """Ingestion settings of one data source (`[sources.<name>]` in tre.toml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    linkage_system: str | None = Field(
+        default=None,
+        description="Identifier system whose value links this source's persons to other sources.",
+    )
+    tier: Literal["standard", "high"] = Field(
+        default="standard", description="Sensitivity tier of this source's tables."
+    )
+    tiers: dict[str, Literal["standard", "high"]] = Field(
+        default_factory=dict, description="Sensitivity tier per table, overriding `tier`."
+    )
 
 
 class Settings(BaseSettings):
@@ -79,6 +96,11 @@ class Settings(BaseSettings):
     hub_ip: str = Field(default="127.0.0.1", description="Address the hub listens on.")
     hub_port: int = Field(default=8000, description="Port the hub listens on.")
     portal_port: int = Field(default=8010, description="Port of the portal service.")
+    portal_test_login_insecure: bool = Field(
+        default=False,
+        description="TESTS ONLY: let the portal sign anyone in by name, without the hub. "
+        "Never enable in a real deployment.",
+    )
     workspace_image: str = Field(
         default="tre-workspace:latest", description="Docker image for project workspaces."
     )
@@ -88,6 +110,14 @@ class Settings(BaseSettings):
     workspace_mem_limit: str = Field(default="4G", description="Memory limit per workspace.")
     workspace_cpu_limit: float = Field(default=1.0, description="CPU limit per workspace.")
     workspace_pids_limit: int = Field(default=512, description="Process limit per workspace.")
+    sources: dict[str, SourceSettings] = Field(
+        default_factory=dict,
+        description="Per-source ingestion settings: linkage identifier system, tiers.",
+    )
+    lake_batch_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        description="Input bytes parsed per ingest batch; bounds the ingest's memory.",
+    )
     separation_of_duties: bool = Field(
         default=True,
         description="An approver of a project's application may not check its outputs.",

@@ -58,8 +58,10 @@ _ACTIVE = re.compile(
     r"|(?:xlink:)?href\s*=\s*[\"']?\s*(?!#)[a-z][a-z0-9+.-]*:",
     re.IGNORECASE,
 )
-# Cells a spreadsheet would run: =, @, tab or CR first; + or - followed by a non-number.
-FORMULA_PATTERN = r"^(=|@|\t|\r|\+[^0-9.]|-[^0-9.\s])"
+# Cells a spreadsheet would run: =, @, tab or CR first, or + / - first unless a plain number.
+_FORMULA_START = r"^(=|@|\t|\r)"
+_SIGNED = r"^[+-]."
+_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
 def sniff(head: bytes, utf8_ok: bool) -> str:
@@ -101,16 +103,18 @@ def formula_cells(path: Path, kind: str) -> int | None:
     delim = "\t" if kind == "tsv" else ","
     con = duckdb.connect()
     try:
-        rel = con.execute(
-            "SELECT * FROM read_csv(?, all_varchar=true, header=false, delim=?, quote='\"',"
-            " strict_mode=true, null_padding=false)",
+        described = con.execute(
+            "DESCRIBE SELECT * FROM read_csv(?, all_varchar=true, header=false, delim=?,"
+            " quote='\"', strict_mode=true, null_padding=false)",
             [str(path), delim],
-        )
-        cols = [d[0] for d in rel.description or []]
+        ).fetchall()
+        cols = [str(d[0]).replace('"', '""') for d in described]
         if not cols:
             return 0
         cond = " + ".join(
-            f"count(*) FILTER (WHERE regexp_matches(\"{c}\", '{FORMULA_PATTERN}'))" for c in cols
+            f"count(*) FILTER (WHERE regexp_matches(\"{c}\", '{_FORMULA_START}') OR"
+            f" (regexp_matches(\"{c}\", '{_SIGNED}') AND NOT regexp_matches(\"{c}\", '{_NUMBER}')))"
+            for c in cols
         )
         row = con.execute(
             f"SELECT {cond} FROM read_csv(?, all_varchar=true, header=false, delim=?,"

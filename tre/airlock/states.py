@@ -48,6 +48,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(State.SUBMITTED, State.IN_REVIEW, "checks_done", "system"),
     Transition(State.SUBMITTED, State.WITHDRAWN, "withdraw", "author"),
     Transition(State.IN_REVIEW, State.REVIEWED, "reviews_complete", "system"),
+    Transition(State.IN_REVIEW, State.RETURNED, "return", "checker"),
+    Transition(State.IN_REVIEW, State.REJECTED, "reject", "checker"),
     Transition(State.IN_REVIEW, State.WITHDRAWN, "withdraw", "author"),
     Transition(State.REVIEWED, State.APPROVED, "approve", "checker"),
     Transition(State.REVIEWED, State.RETURNED, "return", "checker"),

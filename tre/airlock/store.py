@@ -80,9 +80,7 @@ class ContentStore:
         try:
             return self.path(digest).open("rb")
         except FileNotFoundError:
-            raise NotFound(
-                _("No stored file with that hash."), hint=_("Check the hash.")
-            ) from None
+            raise NotFound(_("No stored file with that hash."), hint=_("Check the hash.")) from None
 
     def verify(self, digest: str) -> None:
         """Re-hash an object; raise StoreCorrupted if it does not match its name."""

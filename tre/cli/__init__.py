@@ -32,6 +32,7 @@ def _register() -> None:
         sdc,
         transparency,
         up,
+        user,
     )
 
     app.command("init")(init.init)
@@ -41,10 +42,15 @@ def _register() -> None:
     app.add_typer(optout.app, name="optout", help="Record and list patients' opt-outs.")
     app.add_typer(transparency.app, name="transparency", help="Who used a person's records.")
     app.add_typer(project.app, name="project", help="Applications, approvals, permits.")
+    from tre.cli import provision  # extracts: `tre project provision|refresh ID`
+
+    project.app.command("provision")(provision.provision)
+    project.app.command("refresh")(provision.refresh)
     app.add_typer(sdc.app, name="sdc", help="Automated disclosure checks on outputs.")
     app.add_typer(airlock.app, name="airlock", help="Release requests and reviews.")
     app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")
     app.add_typer(image.app, name="image", help="Workspace container images.")
+    app.add_typer(user.app, name="user", help="Accounts and their roles.")
 
 
 _register()
@@ -58,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print one line and exit non-zero, never a traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, prog_name="tre", standalone_mode=False)
+        code = app(args=args, prog_name="tre", standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(n) returns n when not standalone
+            sys.exit(code)
     except UserError as exc:
         _fail(exc, args, exc.exit_code)
     except TreError as exc:  # a deliberate error without a dedicated exit code

@@ -1,7 +1,157 @@
-"""`tre project` commands."""
+"""`tre project` commands: thin over tre.projects; the policy decides, the audit log records."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from tre import projects
+from tre.cli.common import JsonFlag, console, emit, settings
+from tre.config import current_actor
+from tre.i18n import _
 
 app = typer.Typer(no_args_is_help=True)
+
+Reason = Annotated[str, typer.Option("--reason", help="Why; recorded in the audit log.")]
+
+
+class MemberAction(StrEnum):
+    add = "add"
+    remove = "remove"
+
+
+def _render_project(data: dict[str, Any]) -> None:
+    console.print(f"[bold]{data['id']}[/bold] {data['title']} ({data['status']})")
+    for key in ("purpose", "organisation", "applicant", "tier"):
+        console.print(f"  {key}: {data[key]}")
+    console.print(f"  period: {data['period']['start']} - {data['period']['end']}")
+    for name, columns in data["datasets"].items():
+        console.print(f"  dataset {name}: {', '.join(columns)}")
+    for member in data["members"]:
+        console.print(f"  member {member['username']} ({member['role']})")
+    permit = data.get("permit")
+    if permit:
+        state = (
+            _("revoked") if permit["revoked_at"] else f"{permit['valid_from']}-{permit['valid_to']}"
+        )
+        console.print(f"  {_('permit')}: {state}")
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(_("use the form YYYY-MM-DD"), param_hint=option) from None
+
+
+@app.command()
+def apply(
+    file: Annotated[Path, typer.Argument(help="Application YAML file.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Submit a project application (validated against the lake catalogue)."""
+    emit(projects.apply(settings(), current_actor(), file), as_json, _render_project)
+
+
+@app.command()
+def approve(
+    project_id: Annotated[str, typer.Argument(metavar="ID")],
+    valid_to: Annotated[
+        str | None, typer.Option("--valid-to", help="Last day of the permit (YYYY-MM-DD).")
+    ] = None,
+    reason: Reason = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Approve an application and issue its data permit."""
+    end = _parse_date(valid_to, "--valid-to")
+    result = projects.approve(settings(), current_actor(), project_id, end, reason)
+    emit(result, as_json, _render_project)
+
+
+@app.command()
+def reject(
+    project_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Reason = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Reject an application."""
+    emit(projects.reject(settings(), current_actor(), project_id, reason), as_json, _render_project)
+
+
+@app.command()
+def revoke(
+    project_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Reason = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke an approved project and its permit."""
+    emit(projects.revoke(settings(), current_actor(), project_id, reason), as_json, _render_project)
+
+
+@app.command()
+def members(
+    project_id: Annotated[str, typer.Argument(metavar="ID")],
+    action: Annotated[MemberAction, typer.Argument(help="add or remove")],
+    username: Annotated[str, typer.Argument(metavar="USER")],
+    role: Annotated[
+        str, typer.Option("--role", help="lead, analyst or output_checker (for add).")
+    ] = "analyst",
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a member with a role, or remove one."""
+    cfg, actor = settings(), current_actor()
+    if action is MemberAction.add:
+        result = projects.add_member(cfg, actor, project_id, username, role)
+    else:
+        result = projects.remove_member(cfg, actor, project_id, username)
+    emit(result, as_json, _render_project)
+
+
+@app.command("list")
+def list_(as_json: JsonFlag = False) -> None:
+    """The projects you may see."""
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        table = Table("id", "status", "purpose", "title")
+        for row in rows:
+            table.add_row(row["id"], row["status"], row["purpose"], row["title"])
+        console.print(table)
+
+    emit(projects.list_projects(settings(), current_actor()), as_json, render)
+
+
+@app.command()
+def show(
+    project_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonFlag = False
+) -> None:
+    """One project: application, members, decisions, permit."""
+    emit(projects.show(settings(), current_actor(), project_id), as_json, _render_project)
+
+
+@app.command()
+def register(as_json: JsonFlag = False) -> None:
+    """The public register of approved projects."""
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        table = Table("id", "title", "organisation", "purpose", "datasets", "approved", "status")
+        for row in rows:
+            approved = row["approved_at"].date().isoformat() if row["approved_at"] else ""
+            table.add_row(
+                row["id"],
+                row["title"],
+                row["organisation"],
+                row["purpose"],
+                ", ".join(row["datasets"]),
+                approved,
+                row["status"],
+            )
+        console.print(table)
+
+    emit(projects.register(settings()), as_json, render)

@@ -1,7 +1,122 @@
-"""`tre sdc` commands."""
+"""`tre sdc` commands: automated disclosure checks on one output, usable standalone.
+
+Exit status of `tre sdc check`: 0 pass, 10 review (a person must look), 11 block (must not be
+released as it is); 1-6 are the usual errors (e.g. 6 for unreadable microdata).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from tre.cli.common import JsonFlag, console, emit, settings
+from tre.i18n import _
+from tre.sdc import CheckContext, FileReport, SdcParams, check_file
+from tre.sdc.microdata import STATS
 
 app = typer.Typer(no_args_is_help=True)
+
+EXIT_PASS = 0
+EXIT_REVIEW = 10
+EXIT_BLOCK = 11
+_EXIT = {"pass": EXIT_PASS, "review": EXIT_REVIEW, "block": EXIT_BLOCK}
+_STYLE = {"block": "bold red", "review": "yellow", "info": "dim", "pass": "green"}
+
+
+def _params(tier: str | None) -> SdcParams:
+    """The tier's parameters from policy data; ACRO's defaults when no policy data exists."""
+    from tre.policy import sdc_parameters
+
+    try:
+        values: Any = sdc_parameters(settings(), tier)
+    except Exception as exc:  # no policy data outside a TRE: the standalone defaults apply
+        if tier is not None:
+            raise exc
+        return SdcParams()
+    return SdcParams.from_mapping(values)
+
+
+@app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="The output file to check.")],
+    microdata: Annotated[
+        Path | None, typer.Option(help="Parquet or CSV microdata the table was computed from.")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Comma-separated grouping columns of the microdata.")
+    ] = None,
+    value: Annotated[str | None, typer.Option(help="The microdata column summarised.")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="The person column: count people, not records.")
+    ] = None,
+    stat: Annotated[
+        str | None, typer.Option(help="What the cells hold: " + "|".join(STATS) + ".")
+    ] = None,
+    tier: Annotated[
+        str | None, typer.Option(help="Sensitivity tier whose thresholds apply.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the automated disclosure checks on FILE; exit 0 pass, 10 review, 11 block."""
+    from tre.errors import InputError
+
+    if stat is not None and stat not in STATS:
+        raise InputError(
+            _("Unknown statistic '{stat}'.").format(stat=stat),
+            hint=_("Use one of: {stats}.").format(stats=", ".join(STATS)),
+        )
+    if microdata is not None and not by:
+        raise InputError(_("--microdata needs --by (the grouping columns)."))
+    if not file.exists() and not file.is_symlink():
+        from tre.errors import NotFound
+
+        raise NotFound(_("No file at {path}.").format(path=file))
+    context = CheckContext(
+        microdata=microdata,
+        by=[b.strip() for b in by.split(",")] if by else [],
+        value=value,
+        unit=unit,
+        stat=stat,
+    )
+    report = check_file(file, _params(tier), context)
+    emit(report.to_dict(), as_json, _render)
+    raise typer.Exit(_EXIT[report.verdict])
+
+
+def _render(data: dict[str, Any]) -> None:
+    report_verdict = data["verdict"]
+    console.print(
+        f"[bold]{data['path']}[/bold] ({data['detected_type']}, {data['size']} bytes): "
+        f"[{_STYLE[report_verdict]}]{_(report_verdict)}[/]"
+    )
+    if not data["findings"]:
+        console.print(_("No findings."))
+        return
+    table = Table(show_lines=False)
+    table.add_column(_("severity"))
+    table.add_column(_("rule"))
+    table.add_column(_("finding"), overflow="fold")
+    table.add_column(_("where"), overflow="fold")
+    for finding in data["findings"]:
+        table.add_row(
+            f"[{_STYLE[finding['severity']]}]{finding['severity']}[/]",
+            finding["rule"],
+            finding["message"],
+            _where(finding),
+        )
+    console.print(table)
+
+
+def _where(finding: dict[str, Any]) -> str:
+    cells = finding["cells"]
+    if cells:
+        shown = ", ".join(f"r{row + 1}:{col}" for row, col in cells[:8])
+        more = len(cells) - 8
+        return shown + (f" (+{more})" if more > 0 else "")
+    return ", ".join(finding["columns"])
+
+
+__all__ = ["EXIT_BLOCK", "EXIT_PASS", "EXIT_REVIEW", "FileReport", "app"]

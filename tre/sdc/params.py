@@ -23,6 +23,8 @@ _ALIASES = {
     "min_count": "threshold",
     "frequency_threshold": "threshold",
     "safe_nk_n": "nk_n",
+    "dominance_n": "nk_n",
+    "dominance_k": "nk_k",
     "safe_nk_k": "nk_k",
     "safe_pratio_p": "p_ratio",
     "pratio_p": "p_ratio",
@@ -59,7 +61,8 @@ class SdcParams:
     def from_mapping(cls, data: Mapping[str, Any] | None, tier: str | None = None) -> SdcParams:
         """Build parameters from policy data, tolerating its layout.
 
-        Accepts flat keys, ACRO's names, an `sdc` sub-mapping, and per-tier mappings
+        Accepts flat keys, ACRO's names and the policy's (`dominance_n`, `dominance_k`), the
+        whole `policies/data.json` (`tre.params`), an `sdc` sub-mapping, and per-tier mappings
         (`{"tiers": {tier: {...}}}` or `{tier: {...}}`), where tier values override the
         general ones. Unknown keys are ignored; a value of the wrong type is an `InputError`.
         """
@@ -67,8 +70,9 @@ class SdcParams:
             return cls()
         merged: dict[str, Any] = {}
         layers: list[Mapping[str, Any]] = [data]
-        if isinstance(data.get("sdc"), Mapping):
-            layers.append(data["sdc"])
+        for key in ("tre", "params", "sdc"):  # policies/data.json nests tre.params.tiers
+            if isinstance(layers[-1].get(key), Mapping):
+                layers.append(layers[-1][key])
         for layer in list(layers):
             if tier is not None:
                 for key in ("tiers", "by_tier", "tier"):
@@ -83,6 +87,10 @@ class SdcParams:
                 if isinstance(value, Mapping):
                     continue  # sub-mappings (sdc, tiers) were layered above
                 merged[_ALIASES.get(key, key)] = value
+        if tier is None and isinstance(layers[-1].get("tiers"), Mapping):
+            default = layers[-1].get("default_tier")
+            if isinstance(default, str):
+                return cls.from_mapping(data, default)
         return cls()._with(merged)
 
     def _with(self, values: Mapping[str, Any]) -> SdcParams:

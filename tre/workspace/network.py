@@ -134,7 +134,17 @@ def install_firewall(net: WorkspaceNetwork, hub_api_port: int) -> None:
             _run(ipt, "-w", "-F", net.chain)
         for rule in rules:
             _run(ipt, "-w", "-A", net.chain, *rule, "-m", "comment", "--comment", RULE_COMMENT)
-        jump = ["INPUT", "-i", net.bridge, "-j", net.chain, "-m", "comment", "--comment", RULE_COMMENT]
+        jump = [
+            "INPUT",
+            "-i",
+            net.bridge,
+            "-j",
+            net.chain,
+            "-m",
+            "comment",
+            "--comment",
+            RULE_COMMENT,
+        ]
         if _run(ipt, "-w", "-C", *jump, check=False).returncode != 0:
             _run(ipt, "-w", "-I", *jump)
     log.info("packet filter %s admits only port %s on %s", net.chain, hub_api_port, net.gateway)
@@ -147,7 +157,17 @@ def remove_firewall(net: WorkspaceNetwork) -> None:
             ipt = _iptables(binary)
         except RuntimeError:
             continue
-        jump = ["INPUT", "-i", net.bridge, "-j", net.chain, "-m", "comment", "--comment", RULE_COMMENT]
+        jump = [
+            "INPUT",
+            "-i",
+            net.bridge,
+            "-j",
+            net.chain,
+            "-m",
+            "comment",
+            "--comment",
+            RULE_COMMENT,
+        ]
         while _run(ipt, "-w", "-D", *jump, check=False).returncode == 0:
             pass
         _run(ipt, "-w", "-F", net.chain, check=False)
@@ -160,7 +180,9 @@ def remove_default_route(pid: int) -> None:
         raise RuntimeError("the container is not running; cannot remove its default route")
     for family in ("-4", "-6"):
         while True:
-            shown = _run("nsenter", "-t", str(pid), "--net", "ip", family, "route", "show", "default")
+            shown = _run(
+                "nsenter", "-t", str(pid), "--net", "ip", family, "route", "show", "default"
+            )
             if not shown.stdout.strip():
                 break
             _run("nsenter", "-t", str(pid), "--net", "ip", family, "route", "del", "default")

@@ -1,0 +1,222 @@
+# Release requests: submit, review, decide, release, download.
+#
+# input.request {id, author, status, votes [{reviewer, vote}], blocking_findings,
+# override}; input.decision (approve | return | reject) for airlock.decide;
+# input.override {reason} for airlock.override; input.release {status}.
+# Votes are each reviewer's vote on the whole request in the current round
+# ("approve" when every file is approved).
+package tre.airlock
+
+import data.tre.common
+
+default request_status := "unknown"
+
+request_status := input.request.status if is_string(input.request.status)
+
+is_author if input.request.author == input.actor.username
+
+required_approvals := common.tier_params.required_approvals
+
+reviewers := {v.reviewer | some v in input.request.votes}
+
+# A reviewer's vote counts only when they are independent of the request and the project.
+independent(reviewer) if {
+	reviewer != input.request.author
+	not input.project.members[reviewer] in common.working_roles
+	not sod_conflict(reviewer)
+}
+
+sod_conflict(reviewer) if {
+	common.separation_of_duties
+	reviewer in input.project.approvers
+}
+
+independent_approvals := {v.reviewer |
+	some v in input.request.votes
+	v.vote == "approve"
+	independent(v.reviewer)
+}
+
+deny contains "only members who work on the project may ask for a release" if {
+	input.action == "airlock.submit"
+	not common.works_on_project
+}
+
+deny contains msg if {
+	input.action == "airlock.submit"
+	not common.project_active
+	msg := sprintf("the project is %v, not approved", [common.project_status])
+}
+
+deny contains msg if {
+	input.action == "airlock.submit"
+	some msg in common.permit_problems
+}
+
+deny contains msg if {
+	input.action == "airlock.submit"
+	not request_status in {"draft", "returned"}
+	msg := sprintf("only a draft or returned request can be submitted; this one is %v", [request_status])
+}
+
+deny contains "only the author may submit or resubmit a request" if {
+	input.action == "airlock.submit"
+	input.request.author
+	not is_author
+}
+
+deny contains "only the author may withdraw a request" if {
+	input.action == "airlock.withdraw"
+	not is_author
+}
+
+deny contains msg if {
+	input.action == "airlock.withdraw"
+	not request_status in {"draft", "submitted", "in_review", "reviewed", "returned"}
+	msg := sprintf("a %v request can no longer be withdrawn", [request_status])
+}
+
+deny contains "only the author, the project's members, output checkers and admins may see a request" if {
+	input.action == "airlock.view"
+	not is_author
+	not common.is_member
+	not common.is_output_checker
+	not common.is_admin
+}
+
+deny contains "only an output checker may review a release request" if {
+	input.action == "airlock.review"
+	not common.is_output_checker
+}
+
+deny contains "the author of a request never reviews it" if {
+	input.action == "airlock.review"
+	is_author
+}
+
+deny contains "members who work on the project may not review its outputs" if {
+	input.action == "airlock.review"
+	common.works_on_project
+}
+
+deny contains "with separation of duties, whoever approved the project's application may not check its outputs" if {
+	input.action == "airlock.review"
+	sod_conflict(input.actor.username)
+}
+
+deny contains msg if {
+	input.action == "airlock.review"
+	not request_status in {"submitted", "in_review"}
+	msg := sprintf("only a submitted request can be reviewed; this one is %v", [request_status])
+}
+
+deny contains "you have already reviewed this request in this round" if {
+	input.action == "airlock.review"
+	input.actor.username in reviewers
+}
+
+deny contains "only an output checker or an admin may decide a request" if {
+	input.action == "airlock.decide"
+	not common.is_output_checker
+	not common.is_admin
+}
+
+deny contains "the author of a request never decides it" if {
+	input.action == "airlock.decide"
+	is_author
+}
+
+deny contains msg if {
+	input.action == "airlock.decide"
+	not input.decision in {"approve", "return", "reject"}
+	msg := sprintf("%v is not a decision; use approve, return or reject", [input.decision])
+}
+
+deny contains msg if {
+	input.action == "airlock.decide"
+	input.decision == "approve"
+	request_status != "reviewed"
+	msg := sprintf("only a fully reviewed request can be approved; this one is %v", [request_status])
+}
+
+deny contains msg if {
+	input.action == "airlock.decide"
+	input.decision in {"return", "reject"}
+	not request_status in {"submitted", "in_review", "reviewed"}
+	msg := sprintf("a %v request cannot be returned or rejected", [request_status])
+}
+
+deny contains msg if {
+	input.action == "airlock.decide"
+	input.decision == "approve"
+	count(independent_approvals) < required_approvals
+	msg := sprintf(
+		"approval needs %d independent approvals for this tier; it has %d",
+		[required_approvals, count(independent_approvals)],
+	)
+}
+
+deny contains "an automated check blocks release; an admin must first record an override with a reason" if {
+	input.action == "airlock.decide"
+	input.decision == "approve"
+	input.request.blocking_findings > 0
+	not input.request.override == true
+}
+
+deny contains "only an admin may override an automated check" if {
+	input.action == "airlock.override"
+	not common.is_admin
+}
+
+deny contains "an override needs a reason" if {
+	input.action == "airlock.override"
+	not valid_reason
+}
+
+valid_reason if trim_space(input.override.reason) != ""
+
+deny contains "the author of a request may not override its checks" if {
+	input.action == "airlock.override"
+	is_author
+}
+
+deny contains "only an output checker or an admin may release files" if {
+	input.action == "airlock.release"
+	not common.is_output_checker
+	not common.is_admin
+}
+
+deny contains msg if {
+	input.action == "airlock.release"
+	request_status != "approved"
+	msg := sprintf("only an approved request can be released; this one is %v", [request_status])
+}
+
+deny contains msg if {
+	input.action in {"airlock.release", "release.download"}
+	common.project_status == "revoked"
+	msg := "the project has been revoked"
+}
+
+deny contains "only the project's lead and analysts may download its releases" if {
+	input.action == "release.download"
+	not common.works_on_project
+}
+
+deny contains msg if {
+	input.action == "release.download"
+	not input.release.status == "released"
+	msg := sprintf("only released files can be downloaded; this release is %v", [object.get(input.release, "status", "unknown")])
+}
+
+deny contains "only an output checker or an admin may revoke a release" if {
+	input.action == "release.revoke"
+	not common.is_output_checker
+	not common.is_admin
+}
+
+deny contains msg if {
+	input.action == "release.revoke"
+	not input.release.status == "released"
+	msg := sprintf("only a released release can be revoked; this one is %v", [object.get(input.release, "status", "unknown")])
+}

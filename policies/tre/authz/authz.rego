@@ -1,0 +1,100 @@
+# The single entry point: `data.tre.authz.decision` for input.action.
+#
+# Each area package adds `deny` messages for its own actions; an action is allowed
+# only when it is known here and no package denies it. Decisions carry reasons.
+package tre.authz
+
+import data.tre.airlock
+import data.tre.audit
+import data.tre.common
+import data.tre.lake
+import data.tre.project
+import data.tre.user
+import data.tre.workspace
+
+# Every action the TRE asks about. Public actions need no sign-in.
+actions := {
+	"catalogue.view": {"public": true},
+	"register.view": {"public": true},
+	"user.add": {"public": false},
+	"user.list": {"public": false},
+	"project.apply": {"public": false},
+	"project.view": {"public": false},
+	"project.approve": {"public": false},
+	"project.reject": {"public": false},
+	"project.revoke": {"public": false},
+	"project.members.add": {"public": false},
+	"project.members.remove": {"public": false},
+	"project.provision": {"public": false},
+	"workspace.start": {"public": false},
+	"airlock.view": {"public": false},
+	"airlock.submit": {"public": false},
+	"airlock.withdraw": {"public": false},
+	"airlock.review": {"public": false},
+	"airlock.decide": {"public": false},
+	"airlock.override": {"public": false},
+	"airlock.release": {"public": false},
+	"release.download": {"public": false},
+	"release.revoke": {"public": false},
+	"audit.read": {"public": false},
+	"lake.ingest": {"public": false},
+	"optout.add": {"public": false},
+	"transparency.lookup": {"public": false},
+}
+
+deny contains msg if {
+	not actions[input.action]
+	msg := sprintf("%v is not an action the policy knows", [input.action])
+}
+
+deny contains "sign in first: this action is not public" if {
+	actions[input.action].public == false
+	not common.signed_in
+}
+
+# Actions about a project need one; about a request, a request; about a release, a release.
+deny contains "the request names no project" if {
+	action_subject(input.action) in {"project", "request", "release"}
+	input.action != "project.apply"
+	not input.project.id
+}
+
+deny contains "the request names no release request" if {
+	action_subject(input.action) == "request"
+	not input.request
+}
+
+deny contains "the request names no release" if {
+	action_subject(input.action) == "release"
+	not input.release
+}
+
+action_subject(action) := "request" if startswith(action, "airlock.")
+
+action_subject(action) := "release" if startswith(action, "release.")
+
+action_subject(action) := "project" if {
+	some prefix in {"project.", "workspace."}
+	startswith(action, prefix)
+}
+
+deny contains msg if some msg in user.deny
+
+deny contains msg if some msg in project.deny
+
+deny contains msg if some msg in workspace.deny
+
+deny contains msg if some msg in airlock.deny
+
+deny contains msg if some msg in audit.deny
+
+deny contains msg if some msg in lake.deny
+
+default allow := false
+
+allow if {
+	actions[input.action]
+	count(deny) == 0
+}
+
+decision := {"allow": allow, "reasons": sort(deny)}

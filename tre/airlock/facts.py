@@ -1,0 +1,102 @@
+"""What the airlock tells the policy and the disclosure checks, read from the database and
+from the project's extract and earlier releases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from tre import policy, projects
+from tre.config import Settings
+from tre.db.airlock_models import AirlockRequest
+from tre.sdc.params import SdcParams
+
+
+def request_document(req: AirlockRequest, required: int | None = None) -> dict[str, Any]:
+    """The request as the policy sees it: votes summarised per reviewer for this round."""
+    paths = {f.path for f in req.files}
+    per_reviewer: dict[str, dict[str, str]] = {}
+    for v in req.votes:
+        if v.round == req.round:
+            per_reviewer.setdefault(v.reviewer, {})[v.path] = v.vote
+    votes = [
+        {
+            "reviewer": reviewer,
+            "vote": "approve"
+            if set(files) >= paths and all(x == "approve" for x in files.values())
+            else "changes_requested",
+        }
+        for reviewer, files in sorted(per_reviewer.items())
+    ]
+    return {
+        "id": req.id,
+        "author": req.author,
+        "status": req.status,
+        "round": req.round,
+        "votes": votes,
+        "blocking_findings": sum(1 for f in req.files if f.verdict == "block"),
+        "override": req.override_reason is not None,
+        "files": len(req.files),
+    }
+
+
+def policy_input(
+    session: Session, actor: str, project_id: str, req: AirlockRequest | None = None
+) -> dict[str, Any]:
+    """Actor, project, permit and (when given) the request, in the policy's input shape."""
+    project = projects.get_project(session, project_id)
+    extra = {"request": request_document(req)} if req is not None else {}
+    return projects.policy_input(session, actor, project, **extra)
+
+
+def tier_limits(settings: Settings, tier: str) -> tuple[SdcParams, int]:
+    """Disclosure-check parameters and required approvals for a sensitivity tier."""
+    raw = policy.sdc_parameters(settings, tier)
+    mapping = dict(raw)
+    mapping["nk_n"] = raw.get("dominance_n", 2)
+    mapping["nk_k"] = raw.get("dominance_k", 0.9)
+    mapping.pop("dominance_n", None)
+    mapping.pop("dominance_k", None)
+    return SdcParams.from_mapping(mapping), policy.required_approvals(settings, tier)
+
+
+def person_ids(settings: Settings, project_id: str) -> pa.Array | None:
+    """Distinct person pseudonyms in the project's current extract (None when none)."""
+    data = settings.extracts_path / project_id / "current" / "data"
+    if not data.is_dir():
+        return None
+    files = []
+    for path in sorted(data.glob("*.parquet")):
+        try:
+            if "person_id" in pq.read_schema(path).names:
+                files.append(str(path))
+        except (OSError, pa.ArrowException):
+            continue
+    if not files:
+        return None
+    con = duckdb.connect()
+    try:
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        table = con.sql(
+            "SELECT DISTINCT CAST(person_id AS VARCHAR) AS person_id"
+            f" FROM read_parquet([{listed}], union_by_name=true) WHERE person_id IS NOT NULL"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return table.column("person_id").combine_chunks()
+
+
+def earlier_release_tables(settings: Settings, manifests: list[dict[str, Any]]) -> list[Path]:
+    """Table files of the project's earlier (unrevoked) releases, for differencing."""
+    tables = []
+    for manifest in manifests:
+        root = settings.airlock_path / "releases" / manifest["request_id"] / "files"
+        for entry in manifest["files"]:
+            if str(entry["path"]).lower().endswith((".csv", ".tsv")):
+                tables.append(root / entry["path"])
+    return tables

@@ -1,0 +1,323 @@
+"""Build one project extract from pinned lake snapshots, entirely inside DuckDB.
+
+`build_extract(spec, out_dir)` writes into `out_dir` (which must not exist yet):
+
+    data/<source>.<table>.parquet   only the granted columns of each granted dataset
+    catalog.duckdb                  a view `<source>.<table>` over each file, with comments
+    manifest.json                   project, snapshots, tables, columns, counts, hashes, time
+
+and returns the manifest plus the lake pseudonyms of the persons the extract contains
+(for the control database; they are never written into the extract).
+
+Rules, all computed set-wise in DuckDB:
+- persons: the distinct person ids of the granted datasets (or, with a cohort filter, the
+  persons of the patient dataset matching it), minus opted-out persons;
+- every table that has a `person_id` column keeps only rows of those persons (even when
+  that column itself is not granted); rows without a person are left out;
+- every `person_id` or `pseudonym` column is replaced by HMAC-SHA256(project secret, lake
+  value) using the lake's DuckDB HMAC (`tre.lake.pseudonymise.install_hmac`); the secret is
+  bound as a prepared parameter, never written into SQL text. Person ids are hashed once
+  per person and joined, other keyed ids per value.
+Views name their Parquet files relative to the catalogue's directory, so the extract works
+wherever it is mounted when opened with `file_search_path` set to that directory (as
+`tre.client.connect()` does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tre.errors import UserError
+from tre.extract.filter import validate_cohort_filter
+from tre.i18n import _
+from tre.lake.pseudonymise import install_hmac
+
+IDENTIFIER_ROLES = frozenset({"person_id", "pseudonym"})
+PATIENT_TABLE = "patient"
+# Failure injection for tests of interrupted builds: SIGKILL self after N tables.
+CRASH_AFTER_ENV = "TRE_EXTRACT_CRASH_AFTER_TABLES"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    name: str
+    type: str
+    description: str = ""
+    role: str = "attribute"
+
+
+@dataclass(frozen=True)
+class SourceDataset:
+    """One lake dataset pinned to a snapshot (mirrors tre.lake.catalog.Dataset)."""
+
+    name: str  # "<source>.<table>"
+    source: str
+    table: str
+    snapshot_id: str
+    path: Path
+    columns: Sequence[SourceColumn]
+    description: str = ""
+    tier: str = ""
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    project_id: str
+    datasets: Sequence[SourceDataset]
+    grant: Mapping[str, Sequence[str]]
+    secret: bytes = field(repr=False)
+    opted_out: Iterable[str] = ()
+    cohort_filter: str | None = None
+    build_id: str = ""
+
+
+@dataclass
+class BuildResult:
+    manifest: dict[str, Any]
+    persons: pa.Array  # lake pseudonyms of the persons in the extract
+
+
+class ExtractError(UserError):
+    """The permit and the lake do not fit together (missing dataset or column)."""
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _resolve(spec: BuildSpec) -> list[tuple[SourceDataset, list[SourceColumn]]]:
+    """The granted datasets with their granted columns, in lake order; unknown → error."""
+    by_name = {d.name: d for d in spec.datasets}
+    missing = sorted(set(spec.grant) - set(by_name))
+    if missing:
+        raise ExtractError(
+            _("The permit grants datasets the lake does not hold: {names}.").format(
+                names=", ".join(missing)
+            ),
+            hint=_("Ingest them, or amend the permit."),
+        )
+    chosen = []
+    for name, wanted in spec.grant.items():
+        dataset = by_name[name]
+        known = {c.name: c for c in dataset.columns}
+        unknown = sorted(set(wanted) - set(known))
+        if unknown:
+            raise ExtractError(
+                _("The permit grants columns that dataset {dataset} lacks: {names}.").format(
+                    dataset=name, names=", ".join(unknown)
+                ),
+                hint=_("Check the catalogue (`tre lake catalog`) and amend the permit."),
+            )
+        if not wanted:
+            continue
+        cols = [c for c in dataset.columns if c.name in set(wanted)]
+        chosen.append((dataset, cols))
+    if not chosen:
+        raise ExtractError(
+            _("The permit grants no columns."), hint=_("Amend the permit to grant some data.")
+        )
+    return chosen
+
+
+def _person_column(dataset: SourceDataset) -> str | None:
+    return next((c.name for c in dataset.columns if c.role == "person_id"), None)
+
+
+def _persons_sql(spec: BuildSpec, chosen: list[tuple[SourceDataset, list[SourceColumn]]]) -> str:
+    """SQL selecting the distinct lake person ids in scope, before opt-outs."""
+    if spec.cohort_filter and spec.cohort_filter.strip():
+        patients = [(d, c) for d, c in chosen if d.table == PATIENT_TABLE]
+        if len(patients) != 1 or _person_column(patients[0][0]) is None:
+            raise ExtractError(
+                _("A cohort filter needs exactly one granted patient dataset."),
+                hint=_("Grant the patient table of one source, or remove the cohort filter."),
+            )
+        dataset, cols = patients[0]
+        usable = [c.name for c in cols if c.role not in IDENTIFIER_ROLES]
+        predicate = validate_cohort_filter(spec.cohort_filter, usable)
+        pid = _quote(_person_column(dataset) or "")
+        return (
+            f"SELECT DISTINCT {pid} AS lake_pid FROM read_parquet({_literal(str(dataset.path))})"
+            f" WHERE ({predicate}) AND {pid} IS NOT NULL"
+        )
+    parts = []
+    for dataset, _cols in chosen:
+        pid_col = _person_column(dataset)
+        if pid_col:
+            parts.append(
+                f"SELECT {_quote(pid_col)} AS lake_pid "
+                f"FROM read_parquet({_literal(str(dataset.path))})"
+            )
+    if not parts:
+        return "SELECT NULL::VARCHAR AS lake_pid WHERE false"
+    return (
+        "SELECT DISTINCT lake_pid FROM ("
+        + " UNION ALL ".join(parts)
+        + ") WHERE lake_pid IS NOT NULL"
+    )
+
+
+def _select_sql(dataset: SourceDataset, cols: list[SourceColumn]) -> str:
+    pid_col = _person_column(dataset)
+    exprs = []
+    for col in cols:
+        q = _quote(col.name)
+        if col.name == pid_col:
+            exprs.append(f"p.project_pid AS {q}")
+        elif col.role in IDENTIFIER_ROLES:
+            exprs.append(f"lake_hmac(t.{q}) AS {q}")
+        else:
+            exprs.append(f"t.{q}")
+    source = f"read_parquet({_literal(str(dataset.path))}) AS t"
+    if pid_col:
+        source += f" JOIN _persons AS p ON t.{_quote(pid_col)} = p.lake_pid"
+    return f"SELECT {', '.join(exprs)} FROM {source}"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _maybe_crash(tables_done: int) -> None:
+    limit = os.environ.get(CRASH_AFTER_ENV)
+    if limit and limit.isdigit() and tables_done >= int(limit):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def build_extract(spec: BuildSpec, out_dir: Path, progress: Progress | None = None) -> BuildResult:
+    """Write the extract for `spec` into the new directory `out_dir` (see module doc)."""
+    chosen = _resolve(spec)
+    total = len(chosen) + 2
+    report = progress or (lambda _step, _done, _total: None)
+    (out_dir / "data").mkdir(parents=True)
+    con = duckdb.connect()
+    try:
+        install_hmac(con, spec.secret)
+        report("persons", 0, total)
+        opted = pa.table({"lake_pid": pa.array(sorted(set(spec.opted_out)), pa.string())})
+        con.register("_opted_out", opted)
+        con.execute(
+            "CREATE TEMP TABLE _persons AS SELECT lake_pid, lake_hmac(lake_pid) AS project_pid "
+            f"FROM ({_persons_sql(spec, chosen)}) "
+            "WHERE lake_pid NOT IN (SELECT lake_pid FROM _opted_out)"
+        )
+        con.unregister("_opted_out")
+        persons_total = _scalar(con, "SELECT count(*) FROM _persons")
+        tables = []
+        for done, (dataset, cols) in enumerate(chosen, start=1):
+            report(dataset.name, done, total)
+            tables.append(_write_table(con, dataset, cols, out_dir))
+            _maybe_crash(done)
+        persons = con.sql("SELECT lake_pid FROM _persons").to_arrow_table()["lake_pid"]
+    finally:
+        con.close()
+    report("catalogue", total - 1, total)
+    _write_catalog(out_dir, chosen)
+    manifest = {
+        "format": 1,
+        "project": spec.project_id,
+        "build_id": spec.build_id or out_dir.name,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "snapshots": [
+            {"source": s, "snapshot_id": i}
+            for s, i in sorted({(d.source, d.snapshot_id) for d, _c in chosen})
+        ],
+        "cohort_filter": bool(spec.cohort_filter and spec.cohort_filter.strip()),
+        "persons": persons_total,
+        "tables": tables,
+        "catalog_sha256": file_sha256(out_dir / "catalog.duckdb"),
+    }
+    tmp = out_dir / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, out_dir / "manifest.json")
+    report("done", total, total)
+    return BuildResult(manifest=manifest, persons=persons.combine_chunks())
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    rows = con.execute(sql).fetchall()  # fetch all: DuckDB refuses new work on open results
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
+def _write_table(
+    con: duckdb.DuckDBPyConnection, dataset: SourceDataset, cols: list[SourceColumn], out: Path
+) -> dict[str, Any]:
+    rel = f"data/{dataset.name}.parquet"
+    target = out / rel
+    row = con.execute(
+        f"COPY ({_select_sql(dataset, cols)}) TO {_literal(str(target))} "
+        "(FORMAT parquet, COMPRESSION zstd)"
+    ).fetchall()
+    rows = int(row[0][0]) if row else 0
+    pid_col = _person_column(dataset)
+    persons: int | None = None
+    if pid_col and any(c.name == pid_col for c in cols):
+        persons = _scalar(
+            con,
+            f"SELECT count(DISTINCT {_quote(pid_col)}) FROM read_parquet({_literal(str(target))})",
+        )
+    elif pid_col:
+        persons = _scalar(
+            con,
+            f"SELECT count(DISTINCT t.{_quote(pid_col)}) FROM "
+            f"read_parquet({_literal(str(dataset.path))}) t SEMI JOIN _persons p "
+            f"ON t.{_quote(pid_col)} = p.lake_pid",
+        )
+    return {
+        "name": dataset.name,
+        "source": dataset.source,
+        "table": dataset.table,
+        "snapshot_id": dataset.snapshot_id,
+        "file": rel,
+        "rows": rows,
+        "persons": persons,
+        "sha256": file_sha256(target),
+        "columns": [
+            {"name": c.name, "type": c.type, "role": c.role, "description": c.description}
+            for c in cols
+        ],
+    }
+
+
+def _write_catalog(out: Path, chosen: list[tuple[SourceDataset, list[SourceColumn]]]) -> None:
+    """catalog.duckdb: one commented view per table, over a path relative to `out`."""
+    path = out / "catalog.duckdb"
+    con = duckdb.connect(str(path), config={"file_search_path": str(out)})
+    try:
+        for dataset, cols in chosen:
+            schema, view = _quote(dataset.source), _quote(dataset.table)
+            rel = _literal(f"data/{dataset.name}.parquet")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(f"CREATE VIEW {schema}.{view} AS SELECT * FROM read_parquet({rel})")
+            comment = dataset.description or f"{dataset.name} (lake snapshot {dataset.snapshot_id})"
+            con.execute(f"COMMENT ON VIEW {schema}.{view} IS {_literal(comment)}")
+            for col in cols:
+                if col.description:
+                    con.execute(
+                        f"COMMENT ON COLUMN {schema}.{view}.{_quote(col.name)} "
+                        f"IS {_literal(col.description)}"
+                    )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()

@@ -1,0 +1,289 @@
+"""FHIR R4 resources to flat, pseudonymised rows: all of it SQL over a batch, in DuckDB.
+
+`prepare(con, source, key)` defines the macros the table definitions use. For each batch:
+`load_batch` unnests bundles and classifies every resource (`problem` is NULL for a good one),
+`table_rows` selects one table's allow-listed columns, `collect_removed` keeps the direct
+identifiers the allow-list removed (for the sweep before publishing), and `collect_links`
+maps the source-local person pseudonym to the linkage one.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from tre.lake.fhir_tables import BY_TYPE, PRE_R4_FIELDS, FhirTable
+from tre.lake.fhir_types import OTHER_VERSION_TYPES, R4_RESOURCE_TYPES
+from tre.lake.pseudonymise import install_hmac
+
+PROBLEMS = {
+    "malformed_json": "malformed JSON",
+    "unknown_type": "unknown or missing resourceType",
+    "not_r4": "not a FHIR R4 resource",
+    "no_subject": "missing or unresolvable subject (patient) reference",
+    "empty": "empty input: no resources",
+    "no_id": "resource without an id",
+}
+
+_REF_PATTERN = r"(?:^|/)([A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(?:/_history/[^/]*)?$"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def prepare(con: duckdb.DuckDBPyConnection, source: str, key: bytes) -> None:
+    """Macros and lookup tables for one ingest of `source` (a validated name)."""
+    install_hmac(con, key)
+    src = _quote(source)
+    con.execute(f"CREATE OR REPLACE TEMP MACRO lake_source() AS {src}")
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO ref_id(ref) AS CASE "
+        "WHEN starts_with(ref, 'urn:uuid:') THEN nullif(substr(ref, 10), '') "
+        "WHEN contains(ref, '?') OR starts_with(ref, '#') THEN NULL "
+        f"ELSE nullif(regexp_extract(ref, '{_REF_PATTERN}', 2), '') END"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO ref_type(ref) AS CASE "
+        "WHEN starts_with(ref, 'urn:uuid:') THEN NULL "
+        f"ELSE nullif(regexp_extract(ref, '{_REF_PATTERN}', 1), '') END"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO lake_ref(rtype, ref) AS CASE "
+        "WHEN ref_id(ref) IS NULL THEN NULL "
+        f"ELSE lake_hmac({src} || '|' || rtype || '/' || ref_id(ref)) END"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO lake_own(rtype, id) AS "
+        f"CASE WHEN id IS NOT NULL THEN lake_hmac({src} || '|' || rtype || '/' || id) END"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO lake_person(ref) AS CASE "
+        "WHEN ref_id(ref) IS NULL OR coalesce(ref_type(ref), 'Patient') <> 'Patient' THEN NULL "
+        f"ELSE lake_hmac({src} || '|' || ref_id(ref)) END"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO fhir_ts(x) AS CASE "
+        "WHEN length(x) = 4 THEN try_cast(x || '-01-01' AS TIMESTAMPTZ) "
+        "WHEN length(x) = 7 THEN try_cast(x || '-01' AS TIMESTAMPTZ) "
+        "ELSE try_cast(x AS TIMESTAMPTZ) END"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO year_month(x) AS CASE "
+        r"WHEN regexp_full_match(x, '\d{4}-\d{2}.*') THEN left(x, 7) "
+        r"WHEN regexp_full_match(x, '\d{4}') THEN x ELSE NULL END"
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE r4_types (name VARCHAR)")
+    con.executemany("INSERT INTO r4_types VALUES (?)", [[n] for n in sorted(R4_RESOURCE_TYPES)])
+    con.execute("CREATE OR REPLACE TEMP TABLE other_types (name VARCHAR)")
+    con.executemany(
+        "INSERT INTO other_types VALUES (?)", [[n] for n in sorted(OTHER_VERSION_TYPES)]
+    )
+
+
+def _problem_sql() -> str:
+    pre_r4 = " OR ".join(
+        f"(rtype = '{rtype}' AND ("
+        + " OR ".join(f"json_exists(res, '$.{f}')" for f in fields)
+        + "))"
+        for rtype, fields in PRE_R4_FIELDS.items()
+    )
+    subject_checks = " OR ".join(
+        f"(rtype = '{t.resource_type}' AND lake_person(json_extract_string(res, "
+        f"'$.{t.subject_field}.reference')) IS NULL)"
+        for t in BY_TYPE.values()
+        if t.subject_field
+    )
+    return (
+        "CASE WHEN NOT json_valid(res) THEN 'malformed_json' "
+        "WHEN rtype IS NULL OR (rtype NOT IN (SELECT name FROM r4_types) "
+        "AND rtype NOT IN (SELECT name FROM other_types)) THEN 'unknown_type' "
+        f"WHEN rtype IN (SELECT name FROM other_types) OR {pre_r4} THEN 'not_r4' "
+        "WHEN rtype IN ('Patient') AND json_extract_string(res, '$.id') IS NULL THEN 'no_id' "
+        f"WHEN {subject_checks} THEN 'no_subject' END"
+    )
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
+    """Create temp table `raw(file_no, line, entry, res, rtype, problem)` from a batch.
+
+    Bundles become one row per entry (`entry` its 1-based index); a bundle that is not valid
+    JSON or has no entries becomes one problem row; a non-Bundle `.json` is one resource.
+    """
+    con.register("batch_in", batch)
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE docs AS
+            SELECT file_no, line, kind, rtrim(doc, chr(10) || chr(13) || ' ') AS doc
+            FROM batch_in WHERE trim(doc, chr(10) || chr(13) || ' ' || chr(9)) <> ''
+            """
+        )
+    finally:
+        con.unregister("batch_in")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE raw AS
+        WITH resources AS (
+            SELECT file_no, line, NULL::INTEGER AS entry, doc AS res FROM docs
+            WHERE kind = 'ndjson'
+               OR NOT json_valid(doc)
+               OR coalesce(json_extract_string(doc, '$.resourceType'), '') <> 'Bundle'
+            UNION ALL
+            SELECT file_no, line, unnest(range(1, len(entries) + 1))::INTEGER AS entry,
+                   unnest(entries)::VARCHAR AS res
+            FROM (SELECT file_no, line, json_extract(doc, '$.entry[*].resource') AS entries
+                  FROM docs
+                  WHERE kind = 'bundle' AND json_valid(doc)
+                    AND json_extract_string(doc, '$.resourceType') = 'Bundle')
+        ),
+        typed AS (
+            SELECT *, CASE WHEN json_valid(res) THEN json_extract_string(res, '$.resourceType')
+                      END AS rtype
+            FROM resources
+        )
+        SELECT *, {_problem_sql()} AS problem FROM typed
+        UNION ALL
+        SELECT file_no, line, NULL, NULL, NULL, 'empty' FROM docs
+        WHERE kind = 'bundle' AND json_valid(doc)
+          AND json_extract_string(doc, '$.resourceType') = 'Bundle'
+          AND coalesce(json_array_length(doc, '$.entry'), 0) = 0
+        """
+    )
+
+
+def problem_rows(
+    con: duckdb.DuckDBPyConnection, limit: int
+) -> list[tuple[int, int, int | None, str]]:
+    """The first `limit` problems: (file_no, line, entry, problem code), in input order."""
+    rows = con.execute(
+        "SELECT file_no, line, entry, problem FROM raw WHERE problem IS NOT NULL "
+        "ORDER BY file_no, line, entry NULLS FIRST LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [(int(f), int(ln), None if e is None else int(e), str(p)) for f, ln, e, p in rows]
+
+
+def problem_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = con.execute(
+        "SELECT problem, count(*) FROM raw WHERE problem IS NOT NULL GROUP BY problem"
+    ).fetchall()
+    return {str(p): int(n) for p, n in rows}
+
+
+def type_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Good resources per resourceType in this batch."""
+    rows = con.execute(
+        "SELECT rtype, count(*) FROM raw WHERE problem IS NULL GROUP BY rtype"
+    ).fetchall()
+    return {str(t): int(n) for t, n in rows}
+
+
+def table_select_sql(table: FhirTable) -> str:
+    columns = ",\n  ".join(f"({c.sql})::{c.type} AS {c.name}" for c in table.columns)
+    structure = _quote(table.structure_json)
+    return (
+        f"SELECT\n  {columns}\nFROM (SELECT from_json(res, {structure}) AS r FROM raw "
+        f"WHERE problem IS NULL AND rtype = {_quote(table.resource_type)})"
+    )
+
+
+def table_rows(con: duckdb.DuckDBPyConnection, table: FhirTable) -> pa.Table:
+    return con.sql(table_select_sql(table)).to_arrow_table()
+
+
+# Paths (per resource, JSON path lists) whose strings are removed direct identifiers.
+_ALL_RESOURCES = ("$.id", "$.identifier[*].value")
+_PEOPLE = (
+    "$.name[*].given[*]",
+    "$.name[*].family",
+    "$.name[*].text",
+    "$.telecom[*].value",
+    "$.address[*].line[*]",
+    "$.address[*].city",
+    "$.address[*].postalCode",
+    "$.address[*].district",
+    "$.address[*].text",
+    "$.contact[*].name.family",
+    "$.contact[*].name.given[*]",
+    "$.contact[*].telecom[*].value",
+)
+_PERSON_EXTENSION_STRINGS = (
+    "$.extension[*].valueString",
+    "$.extension[*].valueAddress.city",
+    "$.extension[*].valueAddress.line[*]",
+    "$.extension[*].valueAddress.postalCode",
+)
+_REFERENCE_DISPLAYS = (
+    "$.subject.display",
+    "$.patient.display",
+    "$.beneficiary.display",
+    "$.participant[*].individual.display",
+    "$.requester.display",
+    "$.recorder.display",
+    "$.asserter.display",
+    "$.performer[*].display",
+    "$.performer[*].actor.display",
+    "$.practitioner.display",
+    "$.serviceProvider.display",
+    "$.provider.display",
+    "$.location[*].location.display",
+    "$.location.display",
+    "$.author[*].display",
+)
+
+
+def _strings_sql(paths: tuple[str, ...]) -> str:
+    """A VARCHAR[] of every string at `paths` (DuckDB allows one wildcard path per call)."""
+    parts = [
+        f"json_extract_string(res, {_quote(p)})"
+        if "*" in p
+        else f"[json_extract_string(res, {_quote(p)})]"
+        for p in paths
+    ]
+    return "flatten([" + ", ".join(parts) + "])"
+
+
+def collect_removed(con: duckdb.DuckDBPyConnection, target: str) -> None:
+    """Append the direct-identifier strings of this batch to table `target(value)`."""
+    people = "('Patient', 'Practitioner', 'RelatedPerson', 'Person', 'Organization', 'Location')"
+    con.execute(
+        f"""
+        INSERT INTO {target}
+        SELECT DISTINCT value FROM (
+            SELECT unnest({_strings_sql(_ALL_RESOURCES + _REFERENCE_DISPLAYS)}) AS value
+            FROM raw WHERE problem IS NULL
+            UNION ALL
+            SELECT unnest({_strings_sql(_PEOPLE)}) FROM raw
+            WHERE problem IS NULL AND rtype IN {people}
+            UNION ALL
+            SELECT unnest({_strings_sql(_PERSON_EXTENSION_STRINGS)}) FROM raw
+            WHERE problem IS NULL AND rtype = 'Patient'
+            UNION ALL
+            SELECT unnest(list_transform(
+                from_json(res, '{{"name":[{{"given":["VARCHAR"],"family":"VARCHAR"}}]}}').name,
+                lambda n: concat_ws(' ', array_to_string(n.given, ' '), n.family)))
+            FROM raw WHERE problem IS NULL AND rtype IN {people}
+        ) WHERE value IS NOT NULL AND length(value) >= 2
+        """
+    )
+
+
+_IDENTIFIERS = _quote('{"identifier":[{"system":"VARCHAR","value":"VARCHAR"}]}')
+
+
+def collect_links(con: duckdb.DuckDBPyConnection, system: str, target: str) -> None:
+    """Append (local person pseudonym, linkage pseudonym) for patients with that identifier."""
+    con.execute(
+        f"""
+        INSERT INTO {target}
+        SELECT lake_hmac(lake_source() || '|' || id), lake_hmac($1 || '|' || value)
+        FROM (
+            SELECT json_extract_string(res, '$.id') AS id,
+                   list_filter(from_json(res, {_IDENTIFIERS}).identifier,
+                               lambda i: i.system = $1)[1].value AS value
+            FROM raw WHERE problem IS NULL AND rtype = 'Patient'
+        ) WHERE value IS NOT NULL
+        """,
+        [system],
+    )

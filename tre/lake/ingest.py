@@ -1,0 +1,229 @@
+"""`tre lake ingest fhir`: FHIR R4 bundles and bulk NDJSON into one immutable lake snapshot.
+
+Streaming: input is read in batches of `settings.lake_batch_bytes`; each batch is parsed,
+checked and flattened in DuckDB and appended to per-table Parquet writers, so memory depends
+on the batch size, not on the input size. Nothing is visible in the lake until the whole
+snapshot, swept for leaked identifiers, is renamed into place.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tre.config import Settings
+from tre.errors import InputError, UserError
+from tre.i18n import _
+from tre.lake import fhir, fhir_read
+from tre.lake.events import record_event
+from tre.lake.fhir_tables import TABLES
+from tre.lake.fhir_types import R4_RESOURCE_TYPES
+from tre.lake.pseudonymise import check_source_name
+from tre.lake.publish import Outcome, TablePart, connect, finish
+from tre.lake.snapshots import lake_lock, new_snapshot_id, staged
+
+Progress = Callable[[int, int], None]
+MODELLED = {t.resource_type for t in TABLES}
+SKIPPED_RECORDS_KEPT = 1000
+
+
+def check_source(source: str) -> None:
+    if not check_source_name(source):
+        raise UserError(
+            _("Invalid source name: use lower-case letters, digits, '-' or '_' (max 63)."),
+            hint=_("For example --source synthea."),
+        )
+
+
+def tiers_for(settings: Settings, source: str, tables: list[str]) -> dict[str, str]:
+    config = settings.sources.get(source)
+    if config is None:
+        return dict.fromkeys(tables, "standard")
+    return {t: config.tiers.get(t, config.tier) for t in tables}
+
+
+def _problem_error(
+    files: list[fhir_read.InputFile], batch: pa.Table, problem: tuple[int, int, int | None, str]
+) -> InputError:
+    file_no, line, entry, code = problem
+    item = files[file_no]
+    if item.kind == "bundle" and code == "malformed_json" and entry is None:
+        mask = pc.equal(batch.column("file_no"), file_no)
+        line = fhir_read.json_error_line(batch.filter(mask).column("doc")[0].as_py())
+    where = _("entry {entry}").format(entry=entry) if entry else _("line {line}").format(line=line)
+    return InputError(
+        f"{item.path}: {where}: {_(fhir.PROBLEMS[code])}.",
+        hint=_(
+            "Fix or remove that record, or rerun with --on-error skip to leave such "
+            "records out (they are reported)."
+        ),
+    )
+
+
+class _Writers:
+    """One ParquetWriter per output table, opened on first rows."""
+
+    def __init__(self, parts_dir: Path) -> None:
+        self.parts_dir = parts_dir
+        self.writers: dict[str, pq.ParquetWriter] = {}
+
+    def write(self, table: str, rows: pa.Table) -> None:
+        writer = self.writers.get(table)
+        if writer is None:
+            writer = pq.ParquetWriter(
+                self.parts_dir / f"{table}.parquet", rows.schema, compression="zstd"
+            )
+            self.writers[table] = writer
+        writer.write_table(rows.cast(writer.schema))
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+
+
+def ingest_fhir(
+    settings: Settings,
+    paths: list[Path],
+    source: str,
+    *,
+    on_error: str = "fail",
+    linkage_system: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Ingest FHIR files into a new snapshot of `source`; return its manifest.
+
+    Raises InputError naming file and line for bad input when `on_error` is `fail`; with
+    `skip`, bad records are left out and counted in the manifest's `skipped` report.
+    """
+    check_source(source)
+    if on_error not in ("fail", "skip"):
+        raise UserError(_("--on-error must be 'fail' or 'skip'."))
+    files = fhir_read.discover(paths)
+    key = settings.read_lake_key()
+    config = settings.sources.get(source)
+    linkage = linkage_system or (config.linkage_system if config else None)
+    total = sum(f.size for f in files)
+    with lake_lock(settings), staged(settings, new_snapshot_id(source)) as staging:
+        con = connect(staging, settings)
+        fhir.prepare(con, source, key)
+        # Source file names carry patients' names and identifiers (Synthea bundles do).
+        names = {
+            v
+            for f in files
+            for v in (f.path.name, f.path.name.split(".")[0])
+            if v not in R4_RESOURCE_TYPES  # bulk export names: Patient.000.ndjson
+        }
+        con.executemany("INSERT INTO removed VALUES (?)", [[n] for n in sorted(names)])
+        (staging / "parts").mkdir()
+        writers = _Writers(staging / "parts")
+        types: Counter[str] = Counter()
+        problems: Counter[str] = Counter()
+        skipped: list[dict[str, Any]] = []
+        seen_files: set[int] = set()
+        try:
+            for batch, done in fhir_read.read_batches(files, settings.lake_batch_bytes):
+                _ingest_batch(
+                    con,
+                    batch,
+                    files,
+                    on_error,
+                    linkage,
+                    writers,
+                    types,
+                    problems,
+                    skipped,
+                    seen_files,
+                )
+                if progress:
+                    progress(done, total)
+        finally:
+            writers.close()
+        empty = [n for n in range(len(files)) if n not in seen_files]
+        if empty and on_error == "fail":
+            raise InputError(
+                _("{file}: empty input: no resources.").format(file=files[empty[0]].path),
+                hint=_("Remove the empty file or rerun with --on-error skip."),
+            )
+        for n in empty:
+            problems["empty"] += 1
+            if len(skipped) < SKIPPED_RECORDS_KEPT:
+                skipped.append({"input": n, "line": None, "entry": None, "problem": "empty"})
+        if not writers.writers:
+            raise InputError(
+                _("Empty input: none of the {n} file(s) holds a resource this lake models.").format(
+                    n=len(files)
+                ),
+                hint=_("Check that these are FHIR R4 exports with patient data."),
+            )
+        parts = {
+            t.table: TablePart(
+                staging / "parts" / f"{t.table}.parquet",
+                {c.name: (c.description, c.role) for c in t.columns},
+                t.date_column,
+            )
+            for t in TABLES
+            if t.table in writers.writers
+        }
+        unmodelled = {t: n for t, n in sorted(types.items()) if t not in MODELLED}
+        outcome = Outcome(
+            source=source,
+            kind="fhir",
+            tiers=tiers_for(settings, source, list(parts)),
+            extra={
+                "linkage_system": linkage,
+                "inputs": {"files": len(files), "bytes": total},
+                "resources": dict(sorted(types.items())),
+                "unmodelled": unmodelled,
+                "skipped": {"counts": dict(problems), "records": skipped},
+            },
+        )
+        manifest = finish(con, settings, staging, parts, outcome)
+    record_event(
+        settings,
+        "lake.ingest",
+        "snapshot",
+        manifest["id"],
+        {"source": source, "rows": manifest["rows"], "tables": sorted(manifest["tables"])},
+    )
+    return manifest
+
+
+def _ingest_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: pa.Table,
+    files: list[fhir_read.InputFile],
+    on_error: str,
+    linkage: str | None,
+    writers: _Writers,
+    types: Counter[str],
+    problems: Counter[str],
+    skipped: list[dict[str, Any]],
+    seen_files: set[int],
+) -> None:
+    fhir.load_batch(con, batch)
+    seen_files.update(int(r[0]) for r in con.execute("SELECT DISTINCT file_no FROM raw").fetchall())
+    counts = fhir.problem_counts(con)
+    if counts:
+        first = fhir.problem_rows(con, SKIPPED_RECORDS_KEPT)
+        if on_error == "fail":
+            raise _problem_error(files, batch, first[0])
+        problems.update(counts)
+        room = SKIPPED_RECORDS_KEPT - len(skipped)
+        skipped.extend(
+            {"input": f, "line": ln, "entry": e, "problem": p} for f, ln, e, p in first[:room]
+        )
+    batch_types = fhir.type_counts(con)
+    types.update(batch_types)
+    for table in TABLES:
+        if batch_types.get(table.resource_type):
+            writers.write(table.table, fhir.table_rows(con, table))
+    fhir.collect_removed(con, "removed")
+    if linkage:
+        fhir.collect_links(con, linkage, "links")

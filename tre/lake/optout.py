@@ -1,0 +1,84 @@
+"""Opt-outs, stored only as lake person pseudonyms: the raw id is never written anywhere.
+
+The register is `lake_path/optouts.jsonl`, one JSON object per line
+(`person_id`, `source`, `recorded_at`). Changes hold an exclusive lock and replace the file
+atomically (write aside, fsync, rename), so a reader never sees half a register.
+
+The person pseudonym follows the lake's rule: `HMAC(key, namespace + "|" + id)` where the
+namespace is the source's configured linkage identifier system if it has one (then `id` is
+that identifier's value, e.g. an SSN), else the source name (then `id` is the source's
+patient id).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tre.config import Settings
+from tre.errors import UserError
+from tre.i18n import _
+from tre.lake.events import record_event
+from tre.lake.pseudonymise import check_source_name, person_pseudonym
+
+
+def register_path(settings: Settings) -> Path:
+    return settings.lake_path / "optouts.jsonl"
+
+
+def lake_person_id(settings: Settings, source: str, identifier: str) -> str:
+    """The lake person pseudonym of `identifier` as known to `source`."""
+    config = settings.sources.get(source)
+    namespace = config.linkage_system if config and config.linkage_system else source
+    return person_pseudonym(settings.read_lake_key(), namespace, identifier)
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def list_optouts(settings: Settings) -> list[dict[str, Any]]:
+    return _read(register_path(settings))
+
+
+def opted_out(settings: Settings) -> set[str]:
+    """Lake person pseudonyms that opted out."""
+    return {entry["person_id"] for entry in _read(register_path(settings))}
+
+
+def add_optout(settings: Settings, source: str, identifier: str) -> dict[str, Any]:
+    """Record an opt-out; idempotent. Returns the entry and whether it was new."""
+    if not check_source_name(source):
+        raise UserError(_("Invalid source name: use lower-case letters, digits, '-' or '_'."))
+    if not identifier.strip():
+        raise UserError(_("The id is empty."), hint=_("Give the person's id in that source."))
+    person_id = lake_person_id(settings, source, identifier.strip())
+    path = register_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (path.parent / ".optouts.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries = _read(path)
+        existing = next((e for e in entries if e["person_id"] == person_id), None)
+        if existing:
+            return {**existing, "new": False}
+        entry = {
+            "person_id": person_id,
+            "source": source,
+            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        entries.append(entry)
+        temporary = path.with_suffix(".jsonl.tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(e, sort_keys=True) + "\n" for e in entries)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    record_event(settings, "lake.optout", "person", person_id, {"source": source})
+    return {**entry, "new": True}

@@ -1,0 +1,66 @@
+"""Keyed pseudonyms: HMAC-SHA256 under the lake key, computed inside DuckDB.
+
+DuckDB has no HMAC function, but its `sha256()` hashes BLOBs, so the standard two-pass
+construction (RFC 2104) runs vectorised in SQL:
+
+    HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m))
+
+`install_hmac(con, key)` stores the two padded keys in a temporary table (bound as prepared
+parameters, so the key never appears in SQL text or in an error message echoing SQL) and
+defines the macro `lake_hmac(msg VARCHAR) -> VARCHAR` (64 lower-case hex digits), equal to
+`hmac.new(key, msg.encode(), sha256).hexdigest()`.
+
+This module stays pure: no file I/O, only DuckDB connections handed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+import duckdb
+
+_BLOCK = 64  # SHA-256 block size in bytes
+_SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def hmac_hex(key: bytes, message: str) -> str:
+    """Reference implementation (one value at a time): for single ids such as an opt-out."""
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def person_pseudonym(key: bytes, namespace: str, identifier: str) -> str:
+    """Lake person pseudonym: HMAC(key, namespace + "|" + identifier)."""
+    return hmac_hex(key, f"{namespace}|{identifier}")
+
+
+def resource_pseudonym(key: bytes, source: str, resource_type: str, resource_id: str) -> str:
+    """Keyed id of any other resource: HMAC(key, source + "|" + type + "/" + id)."""
+    return hmac_hex(key, f"{source}|{resource_type}/{resource_id}")
+
+
+def padded_keys(key: bytes) -> tuple[bytes, bytes]:
+    """(K ^ ipad, K ^ opad) for a key of at most one block."""
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    block = key.ljust(_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+def install_hmac(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Define `lake_hmac(msg)` on `con`, keyed by `key` (never inlined in SQL text)."""
+    inner, outer = padded_keys(key)
+    con.execute("CREATE OR REPLACE TEMP TABLE _lake_key (ipad BLOB, opad BLOB)")
+    con.execute("INSERT INTO _lake_key VALUES ($1, $2)", [inner, outer])
+    # encode() turns VARCHAR into its UTF-8 bytes (a ::BLOB cast would interpret escapes).
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO lake_hmac(msg) AS "
+        "sha256((SELECT opad FROM _lake_key) || "
+        "unhex(sha256((SELECT ipad FROM _lake_key) || encode(msg))))"
+    )
+
+
+def check_source_name(source: str) -> bool:
+    """Source names become part of pseudonyms, paths and SQL literals: keep them simple."""
+    return bool(_SOURCE_NAME.match(source))

@@ -1,0 +1,168 @@
+"""Finishing an ingest: link persons, measure tables, sweep, write the manifest, publish.
+
+Shared by FHIR and tabular ingestion. Tables arrive as `parts/<table>.parquet` in the
+staging folder; they leave as `<table>.parquet` in a published snapshot, or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tre.config import Settings
+from tre.errors import InputError
+from tre.i18n import _
+from tre.lake.snapshots import file_sha256, publish
+from tre.lake.sweep import sweep
+
+
+@dataclass
+class TablePart:
+    """One output table in staging, with what the manifest says about its columns."""
+
+    path: Path
+    columns: dict[str, tuple[str, str]]  # name -> (description, role)
+    date_column: str | None = None
+
+
+@dataclass
+class Outcome:
+    source: str
+    kind: str
+    tiers: dict[str, str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def connect(staging: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A DuckDB working database inside the staging folder, with bounded memory."""
+    con = duckdb.connect(str(staging / "work.duckdb"))
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET memory_limit = '2GB'")
+    con.execute("SET temp_directory = $1", [str(staging / "spill")])
+    con.execute("CREATE TABLE removed (value VARCHAR)")
+    con.execute("CREATE TABLE links (local VARCHAR, linked VARCHAR)")
+    return con
+
+
+def _link_persons(con: duckdb.DuckDBPyConnection, parts: dict[str, TablePart], out: Path) -> None:
+    """Rewrite person_id through `links` (local pseudonym -> linkage pseudonym) if any."""
+    has_links = (con.execute("SELECT count(*) FROM links").fetchone() or (0,))[0] > 0
+    if has_links:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE person_links AS "
+            "SELECT local, min(linked) AS linked FROM links GROUP BY local"
+        )
+    for table, part in parts.items():
+        target = out / f"{table}.parquet"
+        if has_links and "person_id" in part.columns:
+            con.execute(
+                "COPY (SELECT t.* REPLACE (coalesce(l.linked, t.person_id) AS person_id) "
+                "FROM read_parquet($1) t LEFT JOIN person_links l ON t.person_id = l.local) "
+                f"TO '{target}' (FORMAT parquet, COMPRESSION zstd)",
+                [str(part.path)],
+            )
+            part.path.unlink()
+        else:
+            os.rename(part.path, target)
+        part.path = target
+
+
+def _describe(
+    con: duckdb.DuckDBPyConnection, table: str, part: TablePart, tier: str
+) -> dict[str, Any]:
+    path = str(part.path)
+    rows = (con.execute("SELECT count(*) FROM read_parquet($1)", [path]).fetchone() or (0,))[0]
+    persons = None
+    if "person_id" in part.columns:
+        persons = (
+            con.execute("SELECT count(DISTINCT person_id) FROM read_parquet($1)", [path]).fetchone()
+            or (0,)
+        )[0]
+    coverage = None
+    if part.date_column:
+        low, high = con.execute(
+            f'SELECT min("{part.date_column}")::VARCHAR, max("{part.date_column}")::VARCHAR '
+            "FROM read_parquet($1)",
+            [path],
+        ).fetchone() or (None, None)
+        coverage = {"column": part.date_column, "min": low, "max": high}
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [path]).fetchall()
+    columns = [
+        {
+            "name": name,
+            "type": column_type,
+            "description": part.columns.get(name, ("", "attribute"))[0],
+            "role": part.columns.get(name, ("", "attribute"))[1],
+        }
+        for name, column_type, *_ in described
+    ]
+    return {
+        "file": part.path.name,
+        "rows": int(rows),
+        "persons": None if persons is None else int(persons),
+        "sha256": file_sha256(part.path),
+        "tier": tier,
+        "coverage": coverage,
+        "columns": columns,
+    }
+
+
+def finish(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    staging: Path,
+    parts: dict[str, TablePart],
+    outcome: Outcome,
+) -> dict[str, Any]:
+    """Link, sweep, describe and publish; raise InputError (publishing nothing) on a hit."""
+    _link_persons(con, parts, staging)
+    hits = sweep(con, {t: p.path for t, p in parts.items()}, "removed")
+    if hits:
+        where = ", ".join(f"{t}.{c}" for t, c in hits)
+        raise InputError(
+            _(
+                "Direct identifiers from the source were found in the output ({where}); "
+                "nothing was published."
+            ).format(where=where),
+            hint=_("Check the column definitions for these tables; do not publish this data."),
+        )
+    con.close()
+    for leftover in ("work.duckdb", "work.duckdb.wal"):
+        (staging / leftover).unlink(missing_ok=True)
+    for path in (staging / "spill", staging / "parts"):
+        if path.is_dir():
+            for child in path.iterdir():
+                child.unlink()
+            path.rmdir()
+    check = duckdb.connect()
+    try:
+        tables = {
+            table: _describe(check, table, part, outcome.tiers.get(table, "standard"))
+            for table, part in sorted(parts.items())
+        }
+    finally:
+        check.close()
+    content = hashlib.sha256(
+        "".join(f"{t}:{d['sha256']}\n" for t, d in sorted(tables.items())).encode()
+    ).hexdigest()
+    persons = max((d["persons"] or 0 for d in tables.values()), default=0)
+    manifest: dict[str, Any] = {
+        "id": staging.name,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": outcome.source,
+        "kind": outcome.kind,
+        "tables": tables,
+        "rows": sum(d["rows"] for d in tables.values()),
+        "persons": persons,
+        "content_sha256": content,
+        **outcome.extra,
+    }
+    publish(settings, staging, manifest)
+    return manifest

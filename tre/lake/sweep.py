@@ -1,0 +1,40 @@
+"""Defence in depth: no removed direct identifier may appear in any published string column.
+
+The allow-list of columns is the primary control; this sweep checks its result. It joins
+every string column of every output table against the identifier strings the ingest removed
+(an exact-match semi-join in DuckDB) and reports hits as (table, column) only, never values.
+All-digit strings of at most five digits are not tested: they collide with ordinary codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+def sweep(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, Path], removed_table: str
+) -> list[tuple[str, str]]:
+    """(table, column) pairs whose values include a removed identifier string."""
+    hits: list[tuple[str, str]] = []
+    # Short all-digit strings (a clinician number "140", a postcode "1020") also occur as
+    # codes (CVX 140): they are too common to be tested by exact match.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sweep_values AS SELECT DISTINCT value "
+        f"FROM {removed_table} WHERE NOT regexp_full_match(value, '[0-9]{{1,5}}')"
+    )
+    for table, path in sorted(tables.items()):
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(path)]).fetchall()
+        for name, column_type, *_ in described:
+            if column_type != "VARCHAR":
+                continue
+            quoted = '"' + str(name).replace('"', '""') + '"'
+            found = con.execute(
+                f"SELECT EXISTS (SELECT 1 FROM read_parquet($1) t "
+                f"SEMI JOIN sweep_values s ON t.{quoted} = s.value)",
+                [str(path)],
+            ).fetchone()
+            if found and found[0]:
+                hits.append((table, str(name)))
+    return hits

@@ -1,0 +1,157 @@
+"""Write synthetic FHIR bulk-export NDJSON chunk by chunk, aside, then rename into place.
+
+Memory is bounded by one chunk (1,000 patients by default) whatever the number of patients.
+Files are written under `OUT/.demo-data.partial/` and moved into `OUT` only when complete,
+so an interrupted run leaves the previous output (or nothing) and can simply be rerun.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from tre.errors import UserError
+from tre.i18n import _
+from tre.lake.synth.fmt import lines_bytes
+from tre.lake.synth.generate import RESOURCE_TYPES, render_chunk
+
+CHUNK_SIZE = 1_000  # measured: faster than bigger chunks (cache) and ~300 MB peak RSS
+STAGING_NAME = ".demo-data.partial"
+
+
+@dataclass
+class DemoSummary:
+    """What a run wrote: resource counts and file sizes by resource type."""
+
+    out: Path
+    patients: int
+    seed: int
+    compressed: bool
+    resources: dict[str, int] = field(default_factory=dict)
+    files: dict[str, int] = field(default_factory=dict)  # file name -> bytes
+    seconds: float = 0.0
+
+    @property
+    def total_resources(self) -> int:
+        return sum(self.resources.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "out": str(self.out),
+            "patients": self.patients,
+            "seed": self.seed,
+            "compressed": self.compressed,
+            "resources": self.resources,
+            "total_resources": self.total_resources,
+            "files": self.files,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def file_name(resource_type: str, compressed: bool) -> str:
+    return f"{resource_type}.ndjson" + (".gz" if compressed else "")
+
+
+def _validate(patients: int, seed: int, chunk_size: int) -> None:
+    if patients < 1:
+        raise UserError(_("--patients must be at least 1."), _("Give a positive number."))
+    if seed < 0:
+        raise UserError(_("--seed must not be negative."), _("Give 0 or a positive number."))
+    if chunk_size < 1:
+        raise UserError(_("The chunk size must be at least 1."))
+
+
+def _prepare(out: Path) -> Path:
+    """Create OUT and a fresh staging directory in it, or explain why that is impossible."""
+    if out.exists() and not out.is_dir():
+        raise UserError(
+            _("The output path exists and is not a directory."),
+            _("Choose a directory with --out."),
+        )
+    staging = out / STAGING_NAME
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if staging.exists():
+            shutil.rmtree(staging)  # left by an interrupted run
+        staging.mkdir()
+        probe = staging / ".probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(
+            _("Cannot write to the output directory") + f" ({exc.strerror or type(exc).__name__}).",
+            _("Choose a directory you can write to with --out."),
+        ) from None
+    return staging
+
+
+def _open(path: Path, compressed: bool, stack: ExitStack) -> BinaryIO:
+    raw = stack.enter_context(path.open("wb"))
+    if not compressed:
+        return raw
+    # No file name and a fixed mtime in the header keep compressed output deterministic.
+    gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1)
+    return stack.enter_context(gz)  # type: ignore[return-value]
+
+
+def write_demo_data(
+    out: Path,
+    patients: int,
+    seed: int = 1,
+    *,
+    compressed: bool = False,
+    chunk_size: int = CHUNK_SIZE,
+    on_chunk: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    """Write `patients` synthetic patients as FHIR R4 bulk NDJSON files into `out`.
+
+    Same (patients, seed, chunk_size) gives byte-identical files. Existing files of the same
+    resource types in `out` (plain or gzipped) are replaced; other files are left alone.
+    `on_chunk(n)` is called after each chunk with the number of patients it held.
+    """
+    _validate(patients, seed, chunk_size)
+    out = Path(out)
+    staging = _prepare(out)
+    started = time.perf_counter()
+    summary = DemoSummary(out=out, patients=patients, seed=seed, compressed=compressed)
+    summary.resources = dict.fromkeys(RESOURCE_TYPES, 0)
+    try:
+        with ExitStack() as stack:
+            handles = {
+                rt: _open(staging / file_name(rt, compressed), compressed, stack)
+                for rt in RESOURCE_TYPES
+            }
+            for index, first in enumerate(range(0, patients, chunk_size)):
+                n = min(chunk_size, patients - first)
+                for rt, arrays in render_chunk(seed, index, first, n).items():
+                    for lines in arrays:
+                        handles[rt].write(lines_bytes(lines))
+                        summary.resources[rt] += len(lines)
+                if on_chunk is not None:
+                    on_chunk(n)
+        _publish(out, staging, compressed, summary)
+    except OSError as exc:
+        raise UserError(
+            _("Writing the demo data failed") + f" ({exc.strerror or type(exc).__name__}).",
+            _("Check free disk space and rerun; nothing half-written was left in place."),
+        ) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _publish(out: Path, staging: Path, compressed: bool, summary: DemoSummary) -> None:
+    for rt in RESOURCE_TYPES:
+        for stale in (file_name(rt, not compressed),):
+            (out / stale).unlink(missing_ok=True)  # would double the data for an ingest
+        name = file_name(rt, compressed)
+        os.replace(staging / name, out / name)
+        summary.files[name] = (out / name).stat().st_size

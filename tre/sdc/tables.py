@@ -1,0 +1,196 @@
+"""Rules on a table's own figures: threshold, zeros, extremes, regression df, formulas."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tre.sdc._i18n import _
+from tre.sdc.findings import Finding
+from tre.sdc.params import SdcParams
+from tre.sdc.roles import Roles
+from tre.sdc.text import TableData
+
+
+def cells(mask: np.ndarray, column: str) -> list[tuple[int, str]]:
+    return [(int(i), column) for i in np.flatnonzero(mask)]
+
+
+def as_numpy(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=float)
+
+
+def frequency_rules(table: TableData, roles: Roles, params: SdcParams) -> list[Finding]:
+    """Counts below the threshold (block) and zeros (review or info), with the magnitudes
+    published on the same rows as a small count."""
+    small: list[tuple[int, str]] = []
+    zeros: list[tuple[int, str]] = []
+    negative: list[tuple[int, str]] = []
+    small_rows = np.zeros(table.num_rows, dtype=bool)
+    for name in roles.counts:
+        values = as_numpy(table.numeric[name])
+        is_small = (values > 0) & (values < params.threshold)
+        small += cells(is_small, name)
+        zeros += cells(values == 0, name)
+        negative += cells(values < 0, name)
+        small_rows |= is_small
+    findings = []
+    if not roles.wide and small_rows.any():
+        for name in roles.magnitudes:
+            small += cells(small_rows & ~np.isnan(as_numpy(table.numeric[name])), name)
+    if small:
+        findings.append(
+            Finding(
+                "threshold",
+                "block",
+                _("{n} cells count fewer than {t} people or records; suppress, combine or round them.").format(
+                    n=len(small), t=params.threshold
+                ),
+                columns=sorted({c for _r, c in small}),
+                cells=small,
+            )
+        )
+    if zeros:
+        structural = params.zeros == "structural"
+        findings.append(
+            Finding(
+                "zeros",
+                "info" if structural else "review",
+                (
+                    _("{n} cells are zero; treated as structural (impossible) combinations.")
+                    if structural
+                    else _("{n} cells are zero: a zero can reveal that nobody in a group has a trait; explain why these zeros are safe.")
+                ).format(n=len(zeros)),
+                columns=sorted({c for _r, c in zeros}),
+                cells=zeros,
+            )
+        )
+    if negative:
+        findings.append(
+            Finding(
+                "negative-count",
+                "review",
+                _("{n} cells that look like counts are negative; check what they hold.").format(n=len(negative)),
+                cells=negative,
+            )
+        )
+    return findings
+
+
+def magnitude_rules(
+    table: TableData, roles: Roles, has_contributors: bool
+) -> list[Finding]:
+    findings = []
+    if roles.extremes:
+        findings.append(
+            Finding(
+                "extremes",
+                "review",
+                _("Minimum and maximum values are single people's values; publish them only if they are safe."),
+                columns=list(roles.extremes),
+            )
+        )
+    if roles.magnitudes and not roles.counts and not has_contributors:
+        findings.append(
+            Finding(
+                "contributors-unknown",
+                "review",
+                _("This table holds sums or averages without the number of contributors per cell, so the threshold and dominance rules cannot be checked automatically; add the counts, or produce it with tre.client so its provenance can be verified."),
+                columns=list(roles.magnitudes),
+            )
+        )
+    return findings
+
+
+_DF_RESID = r"(?i)^\s*(df[ _.]?resid(uals)?|residual[ _]df|df residuals|残差自由度)\s*:?\s*$"
+_N_OBS = r"(?i)^\s*(no\.? observations|n[ _]?obs|nobs|observations|n)\s*:?\s*$"
+_COEF = re.compile(r"(?i)^(coef\.?|coefficient|estimate|beta|係数)$")
+_SE = re.compile(r"(?i)^(std\.? ?err\.?|se|std_err|standard error|t|z|p>\|t\||p>\|z\||p|p_value|pvalue)$")
+
+
+def regression_rules(table: TableData, params: SdcParams) -> list[Finding]:
+    """Residual degrees of freedom of a regression summary, stated or derived from n and terms."""
+    names = [n.strip() for n in table.names]
+    is_coef_table = any(_COEF.match(n) for n in names) and any(_SE.match(n) for n in names)
+    df_value = _labelled_value(table, _DF_RESID)
+    df_column = next((n for n in table.names if re.match(_DF_RESID, n)), None)
+    if df_value is None and df_column and df_column in table.numeric:
+        found = pc.min(table.numeric[df_column]).as_py()
+        df_value = None if found is None else float(found)
+    if df_value is None and is_coef_table:
+        n_obs = _labelled_value(table, _N_OBS)
+        if n_obs is not None:
+            df_value = n_obs - table.num_rows
+    if df_value is None:
+        if is_coef_table:
+            return [
+                Finding(
+                    "regression-df",
+                    "review",
+                    _("This looks like a regression summary but its residual degrees of freedom cannot be found; include them (or the number of observations)."),
+                )
+            ]
+        return []
+    if df_value < params.min_residual_df:
+        return [
+            Finding(
+                "regression-df",
+                "block",
+                _("The model has {df} residual degrees of freedom, fewer than {t}: its coefficients can reveal individual values.").format(
+                    df=int(df_value), t=params.min_residual_df
+                ),
+            )
+        ]
+    return []
+
+
+def _labelled_value(table: TableData, pattern: str) -> float | None:
+    """The number to the right of a cell whose text matches `pattern`."""
+    names = table.names
+    for i, name in enumerate(names[:-1]):
+        if name in table.numeric:
+            continue
+        column = table.raw.column(name).combine_chunks()
+        hits = np.flatnonzero(
+            np.asarray(pc.match_substring_regex(column, pattern).to_numpy(zero_copy_only=False))
+        )
+        for row in hits[:5]:
+            text = str(table.raw.column(names[i + 1])[int(row)].as_py()).strip().replace(",", "")
+            try:
+                return float(text)
+            except ValueError:
+                continue
+    return None
+
+
+# A cell a spreadsheet would run: leading '=', or '+', '-', '@' (or a tab/CR) followed by
+# something other than a plain number.
+_FORMULA = r"^[\t\r]*(=|[+\-@][\t\r ]*[^\d\s.,%])|^[\t\r]+[+\-@=]"
+
+
+def formula_rules(table: TableData) -> list[Finding]:
+    text_columns = [n for n in table.names if n not in table.numeric]  # numbers cannot be formulas
+    flagged: list[tuple[int, str]] = []
+    if text_columns and table.num_rows:
+        hits = table.grid(pc.match_substring_regex(table.flat(text_columns), _FORMULA), text_columns)
+        cols, rows = np.nonzero(hits)
+        order = np.lexsort((cols, rows))
+        flagged = [(int(rows[k]), text_columns[int(cols[k])]) for k in order]
+    columns = [n for n in table.names if re.match(_FORMULA, n)]
+    if not flagged and not columns:
+        return []
+    return [
+        Finding(
+            "formula-injection",
+            "block",
+            _(
+                "{n} cells start like a spreadsheet formula (=, +, -, @) and would run when "
+                "opened; remove or quote them."
+            ).format(n=len(flagged) + len(columns)),
+            columns=columns,
+            cells=flagged,
+        )
+    ]

@@ -1,0 +1,121 @@
+"""The portal: FastAPI, server-rendered HTML (Jinja), no JavaScript.
+
+`create_app(settings)` builds the app; with no argument it loads settings from the
+environment (as JupyterHub starts it: `uvicorn --factory tre.web.app:create_app`). Under the
+hub every route lives below `JUPYTERHUB_SERVICE_PREFIX`. Every response carries a strict
+Content-Security-Policy (no scripts at all), and every refusal is shown with its reason.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from tre.config import Settings, load_settings
+from tre.errors import NotFound, PolicyDenied, UserError
+from tre.users import actor_document
+from tre.web import i18n
+from tre.web.auth import Auth, LoginRequired
+
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class Portal:
+    """What every page needs: settings, sign-in, templates, URL prefix."""
+
+    def __init__(self, settings: Settings, prefix: str) -> None:
+        self.settings = settings
+        self.prefix = prefix
+        self.auth = Auth.create(prefix, settings.portal_test_login_insecure)
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def url(self, path: str) -> str:
+        return f"{self.prefix}{path}"
+
+    def user(self, request: Request, required: bool = False) -> str | None:
+        name = self.auth.user(request)
+        if name is None and required:
+            raise LoginRequired(str(request.url.path))
+        return name
+
+    def roles(self, username: str | None) -> list[str]:
+        if not username:
+            return []
+        from tre.db import session_scope
+
+        with session_scope(self.settings) as session:
+            return list(actor_document(session, username)["roles"])
+
+    def render(self, request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = i18n.negotiate(request)
+        user = self.auth.user(request)
+        body = self.env.get_template(template).render(
+            **i18n.helpers(lang),
+            lang=lang,
+            user=user,
+            roles=self.roles(user),
+            url=self.url,
+            path=str(request.url.path),
+            csrf=self.auth.csrf_token(user),
+            test_login=self.auth.test_login,
+            **ctx,
+        )
+        response = HTMLResponse(body, status_code=status)
+        if request.query_params.get("lang") in ("en", "ja"):
+            response.set_cookie(i18n.LANG_COOKIE, lang, httponly=True, samesite="lax")
+        return response
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/").rstrip("/")
+    portal = Portal(settings, prefix)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.portal = portal
+    app.add_middleware(SecurityHeaders)
+    app.mount(f"{prefix}/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    from tre.web import pages_admin, pages_airlock, pages_public
+
+    for module in (pages_public, pages_airlock, pages_admin):
+        app.include_router(module.router, prefix=prefix)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(portal.auth.login_url(exc.next_url), status_code=303)
+
+    @app.exception_handler(UserError)
+    async def _user_error(request: Request, exc: UserError) -> Response:
+        status = 403 if isinstance(exc, PolicyDenied) else 404 if isinstance(exc, NotFound) else 400
+        reasons = exc.reasons if isinstance(exc, PolicyDenied) else []
+        return portal.render(
+            request, "error.html", status=status, error=exc, reasons=reasons, kind=type(exc).__name__
+        )
+
+    return app

@@ -1,0 +1,61 @@
+"""The portal's language (Accept-Language, or the switch, kept in a cookie) and locale-aware
+formatting of dates and numbers with Babel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from fastapi import Request
+
+from tre.i18n import SUPPORTED, gettext_for
+
+LANG_COOKIE = "tre_lang"
+
+
+def negotiate(request: Request) -> str:
+    """`?lang=` wins, then the cookie, then the best Accept-Language match, then English."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in SUPPORTED:
+            return str(candidate)
+    header = request.headers.get("accept-language", "")
+    weighted = []
+    for part in header.split(","):
+        piece = part.strip().split(";")
+        tag = piece[0].split("-")[0].lower()
+        q = 1.0
+        for param in piece[1:]:
+            if param.strip().startswith("q="):
+                try:
+                    q = float(param.strip()[2:])
+                except ValueError:
+                    q = 0.0
+        if tag in SUPPORTED:
+            weighted.append((q, tag))
+    return max(weighted)[1] if weighted else "en"
+
+
+def helpers(lang: str) -> dict[str, Callable[..., Any]]:
+    """Template functions: `_` (translate), `fmt_dt`, `fmt_date`, `fmt_num`."""
+
+    def translate(message: str, **kwargs: Any) -> str:
+        text = gettext_for(lang, message)
+        return text.format(**kwargs) if kwargs else text
+
+    def fmt_dt(value: datetime | str | None) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return format_datetime(value, format="medium", locale=lang, tzinfo=UTC) + " UTC"
+
+    def fmt_date(value: date | datetime | None) -> str:
+        return "-" if value is None else format_date(value, format="medium", locale=lang)
+
+    def fmt_num(value: float | int | None) -> str:
+        return "-" if value is None else format_decimal(value, locale=lang)
+
+    return {"_": translate, "fmt_dt": fmt_dt, "fmt_date": fmt_date, "fmt_num": fmt_num}

@@ -1,0 +1,166 @@
+"""`TreSpawner`: one isolated JupyterLab container per (user, project).
+
+Contract (on top of DockerSpawner's):
+- The server's name is the project id: `/user/<username>/<project_id>`. The unnamed default
+  server is refused.
+- `start()` first asks `tre.workspace.access.start_reasons`; a refusal raises a
+  `SpawnException` (HTTP 403) whose message is the policy's reasons, shown on the hub's page.
+- Mounts, and nothing else from the host: the project's current extract build (the `current`
+  symlink resolved at start, so a refresh never changes a running server's data) read-only at
+  `/home/jovyan/data`; the persistent home `workspaces_path/<project>/homes/<user>` at
+  `/home/jovyan`; the project's `workspaces_path/<project>/outputs` at `/home/jovyan/outputs`.
+- All capabilities dropped, no-new-privileges, pids/memory/CPU limits from the settings, the
+  internal workspace network only, and the default route deleted once the container runs.
+- `start()` returns only when the server answers, polling briefly itself, so the hub's own
+  (exponential backoff) readiness check succeeds at its first try.
+Every step is safe to repeat: a start after a crash removes the stale container first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+from dockerspawner import DockerSpawner
+from jupyterhub.spawner import SpawnException
+from traitlets import Float, Int, Unicode
+
+from tre.config import Settings, load_settings
+from tre.i18n import _
+from tre.workspace import access, network
+
+HOME = "/home/jovyan"
+DATA_DIR = f"{HOME}/data"
+OUTPUTS_DIR = f"{HOME}/outputs"
+
+
+def project_paths(settings: Settings, project_id: str, username: str) -> tuple[Path, Path]:
+    """(home, outputs) host directories for (user, project)."""
+    root = settings.workspaces_path / project_id
+    return root / "homes" / username, root / "outputs"
+
+
+def prepare_host_dirs(home: Path, outputs: Path, uid: int, gid: int) -> None:
+    """Create home and outputs owned by the container's user; mount points inside home too."""
+    for path in (home, outputs, home / "data", home / "outputs"):
+        path.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            os.chown(path, uid, gid)
+    home.chmod(0o700)
+    outputs.chmod(0o770)
+
+
+def _load_check(spec: str) -> Callable[[Settings, str, str], list[str]]:
+    module, _sep, name = spec.partition(":")
+    check: Callable[[Settings, str, str], list[str]] = getattr(
+        importlib.import_module(module), name
+    )
+    return check
+
+
+class TreSpawner(DockerSpawner):
+    notebook_uid = Int(1000, config=True, help="uid of the image's notebook user.")
+    notebook_gid = Int(1000, config=True, help="gid of the image's notebook user.")
+    ready_poll_interval = Float(
+        0.05, config=True, help="Seconds between readiness probes of a starting server."
+    )
+    tre_home = Unicode("", config=True, help="TRE_HOME of the settings to use (default: env).")
+    access_check = Unicode(
+        "tre.workspace.access:start_reasons",
+        config=True,
+        help="module:function(settings, username, project_id) -> reasons a start is refused.",
+    )
+
+    def _default_name_template(self) -> str:
+        return "{prefix}-{username}--{servername}"
+
+    @property
+    def settings(self) -> Settings:
+        if self.tre_home:
+            return load_settings(home=Path(self.tre_home))
+        return load_settings()
+
+    @property
+    def project_id(self) -> str:
+        return str(self.name or "")
+
+    # Start ---------------------------------------------------------------------------
+    async def start(self) -> tuple[str, int]:
+        settings = self.settings
+        project_id = self.project_id
+        username = self.user.name
+        check = _load_check(self.access_check)
+        reasons = await asyncio.to_thread(check, settings, username, project_id)
+        if reasons:
+            raise SpawnException(
+                _("This workspace cannot start: ") + " ".join(reasons),
+                reason="policy",
+                status_code=403,
+            )
+        extract = access.current_extract(settings, project_id)
+        if extract is None:  # checked above; guards a refresh racing the check
+            raise SpawnException(
+                _("The project's extract has not been provisioned yet."),
+                reason="policy",
+                status_code=403,
+            )
+        home, outputs = project_paths(settings, project_id, username)
+        await asyncio.to_thread(
+            prepare_host_dirs, home, outputs, self.notebook_uid, self.notebook_gid
+        )
+        self.volumes = {
+            str(home): {"bind": HOME, "mode": "rw"},
+            str(extract): {"bind": DATA_DIR, "mode": "ro"},
+            str(outputs): {"bind": OUTPUTS_DIR, "mode": "rw"},
+        }
+        self.mem_limit = settings.workspace_mem_limit
+        self.cpu_limit = settings.workspace_cpu_limit
+        self.extra_host_config = {
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "pids_limit": settings.workspace_pids_limit,
+            "read_only": False,
+            "privileged": False,
+        }
+        self.environment = {
+            **dict(self.environment),  # type: ignore[has-type]
+            "JUPYTER_CONFIG_DIR": "/etc/jupyter",
+            "TRE_DATA_DIR": DATA_DIR,
+            "TRE_OUTPUTS_DIR": OUTPUTS_DIR,
+            "TRE_PROJECT_ID": project_id,
+            "HOME": HOME,
+        }
+        self.notebook_dir = HOME
+        ip, port = await super().start()
+        await self._wait_ready(ip, port)
+        return ip, port
+
+    async def start_object(self) -> None:
+        """Start the container, then cut its default route before anything can use it."""
+        await super().start_object()
+        info = await self.docker("inspect_container", self.container_id)
+        pid = int(info["State"].get("Pid") or 0)
+        await asyncio.to_thread(network.remove_default_route, pid)
+
+    async def _wait_ready(self, ip: str, port: int) -> None:
+        """Probe the server's API quickly; the hub's check with backoff then passes at once."""
+        url = f"http://{ip}:{port}{self.server.base_url if self.server else '/'}api"
+        deadline = time.monotonic() + float(self.http_timeout)
+        timeout = aiohttp.ClientTimeout(total=1)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while time.monotonic() < deadline:
+                try:
+                    async with session.get(url, allow_redirects=False) as resp:
+                        if resp.status < 500:
+                            return
+                except (aiohttp.ClientError, TimeoutError, OSError):
+                    pass
+                status = await self.poll()
+                if status is not None:
+                    return  # exited: let the hub report it
+                await asyncio.sleep(self.ready_poll_interval)
