@@ -24,7 +24,13 @@ from tre.sdc.text import table_from_arrow
 
 PREFECTURES = [f"JP-{i:02d}" for i in range(1, 48)]
 # Rough population weights: a few large prefectures, many small ones.
-WEIGHTS = np.array([14 if i == 13 else 9 if i in (14, 27) else 5 if i in (11, 12, 23) else 1 + (i % 5) for i in range(1, 48)], float)
+WEIGHTS = np.array(
+    [
+        14 if i == 13 else 9 if i in (14, 27) else 5 if i in (11, 12, 23) else 1 + (i % 5)
+        for i in range(1, 48)
+    ],
+    float,
+)
 CODES = [f"{chr(65 + i // 20)}{i % 20:02d}" for i in range(200)]
 FLAGGING_RULES = {"threshold", "zeros", "nk-dominance", "p-ratio", "negative-values"}
 

@@ -115,7 +115,7 @@ class Settings(BaseSettings):
         description="Per-source ingestion settings: linkage identifier system, tiers.",
     )
     lake_batch_bytes: int = Field(
-        default=32 * 1024 * 1024,
+        default=16 * 1024 * 1024,
         description="Input bytes parsed per ingest batch; bounds the ingest's memory.",
     )
     separation_of_duties: bool = Field(

@@ -110,8 +110,13 @@ def extract_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _write(
-    target: Path, table: pa.Table, kind: str, sql: str, parameters: dict[str, Any],
-    con: duckdb.DuckDBPyConnection, stats: pa.Table | None,
+    target: Path,
+    table: pa.Table,
+    kind: str,
+    sql: str,
+    parameters: dict[str, Any],
+    con: duckdb.DuckDBPyConnection,
+    stats: pa.Table | None,
 ) -> Path:
     data = csv_bytes(table)
     sidecar = {
@@ -165,10 +170,16 @@ def crosstab(
     _check_sql(sql)
     index_list = [index] if isinstance(index, str) else list(index)
     connection = _connection(con)
-    wide, stats = compute_crosstab(connection, sql, index_list, columns, values, aggfunc, unit, nk_n)
+    wide, stats = compute_crosstab(
+        connection, sql, index_list, columns, values, aggfunc, unit, nk_n
+    )
     parameters = {
-        "index": index_list, "columns": columns, "values": values,
-        "aggfunc": aggfunc, "unit": unit, "nk_n": nk_n,
+        "index": index_list,
+        "columns": columns,
+        "values": values,
+        "aggfunc": aggfunc,
+        "unit": unit,
+        "nk_n": nk_n,
     }
     target = _target(name or f"crosstab_{'_'.join(index_list)}_{columns}", directory)
     return _write(target, wide, "crosstab", sql, parameters, connection, stats)

@@ -150,6 +150,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
           AND coalesce(json_array_length(doc, '$.entry'), 0) = 0
         """
     )
+    con.execute("DROP TABLE docs")
 
 
 def problem_rows(

@@ -26,7 +26,7 @@ from tre.lake.events import record_event
 from tre.lake.fhir_tables import TABLES
 from tre.lake.fhir_types import R4_RESOURCE_TYPES
 from tre.lake.pseudonymise import check_source_name
-from tre.lake.publish import Outcome, TablePart, connect, finish
+from tre.lake.publish import Outcome, TablePart, connect, engine_errors, finish
 from tre.lake.snapshots import lake_lock, new_snapshot_id, staged
 
 Progress = Callable[[int, int], None]
@@ -110,7 +110,7 @@ def ingest_fhir(
     config = settings.sources.get(source)
     linkage = linkage_system or (config.linkage_system if config else None)
     total = sum(f.size for f in files)
-    with lake_lock(settings), staged(settings, new_snapshot_id(source)) as staging:
+    with engine_errors(), lake_lock(settings), staged(settings, new_snapshot_id(source)) as staging:
         con = connect(staging, settings)
         fhir.prepare(con, source, key)
         # Source file names carry patients' names and identifiers (Synthea bundles do).

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,10 +18,34 @@ from typing import Any
 import duckdb
 
 from tre.config import Settings
-from tre.errors import InputError
+from tre.errors import InputError, UserError
 from tre.i18n import _
 from tre.lake.snapshots import file_sha256, publish
 from tre.lake.sweep import sweep
+
+
+class IngestFailed(UserError):
+    """The query engine failed during an ingest; nothing was published."""
+
+
+@contextmanager
+def engine_errors() -> Iterator[None]:
+    """Turn DuckDB failures into a one-line error. DuckDB messages can quote record values
+    (a cast error echoes the cell), so only the kind of failure is shown."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException:
+        raise IngestFailed(
+            _("The ingest ran out of memory; nothing was published."),
+            hint=_("Lower TRE_LAKE_BATCH_BYTES (or split very large bundles) and rerun."),
+        ) from None
+    except duckdb.Error as exc:
+        raise IngestFailed(
+            _("The ingest failed in the query engine ({kind}); nothing was published.").format(
+                kind=type(exc).__name__
+            ),
+            hint=_("Check the input files and rerun; report this if it persists."),
+        ) from None
 
 
 @dataclass
@@ -44,7 +70,7 @@ def connect(staging: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(staging / "work.duckdb"))
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
-    con.execute("SET memory_limit = '2GB'")
+    con.execute("SET memory_limit = '1GB'")
     con.execute("SET temp_directory = $1", [str(staging / "spill")])
     con.execute("CREATE TABLE removed (value VARCHAR)")
     con.execute("CREATE TABLE links (local VARCHAR, linked VARCHAR)")

@@ -30,7 +30,7 @@ from tre.i18n import _
 from tre.lake.events import record_event
 from tre.lake.fhir import prepare
 from tre.lake.ingest import check_source, tiers_for
-from tre.lake.publish import Outcome, TablePart, connect, finish
+from tre.lake.publish import Outcome, TablePart, connect, engine_errors, finish
 from tre.lake.snapshots import lake_lock, new_snapshot_id, staged
 
 GENERALISERS = ("keep", "year", "month", "band")
@@ -140,7 +140,7 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
     system = spec["person"].get("system")
     namespace = str(system) if system else source
     key = settings.read_lake_key()
-    with lake_lock(settings), staged(settings, new_snapshot_id(source)) as staging:
+    with engine_errors(), lake_lock(settings), staged(settings, new_snapshot_id(source)) as staging:
         con = connect(staging, settings)
         prepare(con, source, key)
         reader = _reader_sql(data_path, person_column)

@@ -18,19 +18,39 @@ from typing import Any
 
 import pyarrow as pa
 
-from tre.sdc._i18n import _
 from tre.sdc import filetype
+from tre.sdc._i18n import _
 from tre.sdc.contributors import contributor_findings, microdata_statistics
 from tre.sdc.differencing import against_releases, within_table
 from tre.sdc.findings import FileReport, Finding
 from tre.sdc.params import SdcParams
 from tre.sdc.roles import assign_roles
 from tre.sdc.rowlevel import row_level_rules
-from tre.sdc.tables import formula_rules, frequency_rules, magnitude_rules, regression_rules
-from tre.sdc.text import DecodeProblem, TableData, decode, read_delimited, sniff_delimiter, table_from_arrow
+from tre.sdc.tables import (
+    formula_rules,
+    frequency_rules,
+    is_regression_table,
+    magnitude_rules,
+    regression_rules,
+)
+from tre.sdc.text import (
+    DecodeProblem,
+    TableData,
+    decode,
+    read_delimited,
+    sniff_delimiter,
+    table_from_arrow,
+)
 
 HEAD_BYTES = 65536
-TEXT_EXTENSIONS = {"csv": "csv", "tsv": "tsv", "tab": "tsv", "txt": "txt", "md": "md", "json": "json"}
+TEXT_EXTENSIONS = {
+    "csv": "csv",
+    "tsv": "tsv",
+    "tab": "tsv",
+    "txt": "txt",
+    "md": "md",
+    "json": "json",
+}
 _EXTENSION_KIND = {**TEXT_EXTENSIONS, "png": "png", "jpg": "jpeg", "jpeg": "jpeg", "ipynb": "ipynb"}
 
 
@@ -61,7 +81,9 @@ class CheckContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def check_file(path: str | Path, params: SdcParams, context: CheckContext | None = None) -> FileReport:
+def check_file(
+    path: str | Path, params: SdcParams, context: CheckContext | None = None
+) -> FileReport:
     """Run every check on one file and return its report (never raises for bad content)."""
     context = context or CheckContext()
     path = Path(path)
@@ -76,7 +98,13 @@ def check_file(path: str | Path, params: SdcParams, context: CheckContext | None
     report = FileReport(str(path), "unknown", info.st_size)
     if stat_module.S_ISLNK(info.st_mode) or not stat_module.S_ISREG(info.st_mode):
         report.detected_type = "special"
-        report.add(Finding("not-a-file", "block", _("Only regular files can be released, not links, folders or devices.")))
+        report.add(
+            Finding(
+                "not-a-file",
+                "block",
+                _("Only regular files can be released, not links, folders or devices."),
+            )
+        )
         return report
     if info.st_size == 0:
         report.detected_type = "empty"
@@ -115,19 +143,28 @@ def _binary_findings(report: FileReport, kind: str, extension: str, params: SdcP
             Finding(
                 "disguised-type",
                 "block",
-                _("The file is named as {claimed} but its content is {kind}.").format(claimed=claimed, kind=kind),
+                _("The file is named as {claimed} but its content is {kind}.").format(
+                    claimed=claimed, kind=kind
+                ),
             )
         )
     if kind not in params.allowed_types:
         report.add(
-            Finding("type-not-allowed", "block", _("Files of type {kind} cannot be released.").format(kind=kind))
+            Finding(
+                "type-not-allowed",
+                "block",
+                _("Files of type {kind} cannot be released.").format(kind=kind),
+            )
         )
     elif kind in filetype.IMAGE_KINDS:
         report.add(
             Finding(
                 "manual-review",
                 "review",
-                _("Images cannot be checked automatically: a reviewer must confirm that no small numbers or individual points are visible."),
+                _(
+                    "Images cannot be checked automatically: a reviewer must confirm that no "
+                    "small numbers or individual points are visible."
+                ),
             )
         )
 
@@ -143,32 +180,71 @@ def _text_findings(
             Finding(
                 "encoding",
                 "block",
-                _("The file is not valid UTF-8 text (nor another readable encoding), so it cannot be checked; save it as UTF-8."),
+                _(
+                    "The file is not valid UTF-8 text (nor another readable encoding), so it "
+                    "cannot be checked; save it as UTF-8."
+                ),
             )
         )
         return
     if decoded.had_bom:
-        report.add(Finding("encoding", "info", _("The file starts with a byte-order mark; it was read as {enc}.").format(enc=decoded.encoding)))
+        report.add(
+            Finding(
+                "encoding",
+                "info",
+                _("The file starts with a byte-order mark; it was read as {enc}.").format(
+                    enc=decoded.encoding
+                ),
+            )
+        )
     elif decoded.encoding != "utf-8":
-        report.add(Finding("encoding", "review", _("The file is not UTF-8; it was read as Shift_JIS. Save it as UTF-8.")))
+        report.add(
+            Finding(
+                "encoding",
+                "review",
+                _("The file is not UTF-8; it was read as Shift_JIS. Save it as UTF-8."),
+            )
+        )
     text = decoded.text
     markup = filetype.markup_kind(text)
     if markup is not None:
         report.detected_type = markup
         if filetype.has_active_content(text):
-            report.add(Finding("active-content", "block", _("The file contains script or embedded active content.")))
+            report.add(
+                Finding(
+                    "active-content",
+                    "block",
+                    _("The file contains script or embedded active content."),
+                )
+            )
         _require_allowed(report, markup, params)
         return
     kind, table = _parse_text(report, text, extension)
     report.detected_type = kind
     claimed = TEXT_EXTENSIONS.get(extension)
-    if claimed is not None and claimed != kind and not (claimed == "txt" and kind in ("csv", "tsv", "md")):
+    if (
+        claimed is not None
+        and claimed != kind
+        and not (claimed == "txt" and kind in ("csv", "tsv", "md"))
+    ):
         report.add(
-            Finding("extension-mismatch", "review", _("The file is named as {claimed} but its content is {kind}.").format(claimed=claimed, kind=kind))
+            Finding(
+                "extension-mismatch",
+                "review",
+                _("The file is named as {claimed} but its content is {kind}.").format(
+                    claimed=claimed, kind=kind
+                ),
+            )
         )
     elif claimed is None and extension in _EXTENSION_KIND:
         report.add(
-            Finding("disguised-type", "block", _("The file is named as {claimed} but its content is {kind}.").format(claimed=_EXTENSION_KIND[extension], kind=kind))
+            Finding(
+                "disguised-type",
+                "block",
+                _("The file is named as {claimed} but its content is {kind}.").format(
+                    claimed=_EXTENSION_KIND[extension], kind=kind
+                ),
+            )
         )
     _require_allowed(report, kind, params)
     if table is not None:
@@ -180,14 +256,23 @@ def _text_findings(
             Finding(
                 "manual-review",
                 "review",
-                _("Free text, notebooks and documents cannot be checked automatically: a reviewer must read them."),
+                _(
+                    "Free text, notebooks and documents cannot be checked automatically: a "
+                    "reviewer must read them."
+                ),
             )
         )
 
 
 def _require_allowed(report: FileReport, kind: str, params: SdcParams) -> None:
     if kind not in params.allowed_types:
-        report.add(Finding("type-not-allowed", "block", _("Files of type {kind} cannot be released.").format(kind=kind)))
+        report.add(
+            Finding(
+                "type-not-allowed",
+                "block",
+                _("Files of type {kind} cannot be released.").format(kind=kind),
+            )
+        )
 
 
 def _parse_text(report: FileReport, text: str, extension: str) -> tuple[str, TableData | None]:
@@ -209,11 +294,24 @@ def _parse_text(report: FileReport, text: str, extension: str) -> tuple[str, Tab
     try:
         table = read_delimited(text, delimiter)
     except (pa.ArrowInvalid, ValueError):
-        report.add(Finding("malformed-table", "review", _("The table could not be parsed; a reviewer must read it.")))
+        report.add(
+            Finding(
+                "malformed-table",
+                "review",
+                _("The table could not be parsed; a reviewer must read it."),
+            )
+        )
         return "txt", None
     if table.ragged_rows:
         report.add(
-            Finding("malformed-table", "review", _("{n} rows have a different number of fields from the header and were not checked.").format(n=table.ragged_rows))
+            Finding(
+                "malformed-table",
+                "review",
+                _(
+                    "{n} rows have a different number of fields from the header and were not "
+                    "checked."
+                ).format(n=table.ragged_rows),
+            )
         )
     return ("tsv" if delimiter == "\t" else "csv"), table
 
@@ -224,8 +322,14 @@ def _json_table(document: Any) -> TableData | None:
         if isinstance(document, list) and document and all(isinstance(r, dict) for r in document):
             rows = [{k: _scalar(v) for k, v in r.items()} for r in document]
             return table_from_arrow(pa.Table.from_pylist(rows))
-        if isinstance(document, dict) and document and all(isinstance(v, list) for v in document.values()):
-            return table_from_arrow(pa.table({k: [_scalar(x) for x in v] for k, v in document.items()}))
+        if (
+            isinstance(document, dict)
+            and document
+            and all(isinstance(v, list) for v in document.values())
+        ):
+            return table_from_arrow(
+                pa.table({k: [_scalar(x) for x in v] for k, v in document.items()})
+            )
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
         return None
     return None
@@ -243,13 +347,19 @@ def row_level_text(text: str, context: CheckContext) -> list[Finding]:
         return []
     tokens = pa.array(sorted(set(re.findall(r"[0-9A-Za-z_-]{8,}", text))), pa.string())
     table = TableData(names=["text"], raw=pa.table({"text": tokens}))
-    found = [f for f in row_level_rules(table, assign_roles(table), SdcParams(), context.person_ids) if f.rule == "person-identifier"]
+    found = [
+        f
+        for f in row_level_rules(table, assign_roles(table), SdcParams(), context.person_ids)
+        if f.rule == "person-identifier"
+    ]
     for finding in found:
         finding.cells = []
     return found
 
 
-def check_table(table: TableData, params: SdcParams, context: CheckContext | None = None) -> list[Finding]:
+def check_table(
+    table: TableData, params: SdcParams, context: CheckContext | None = None
+) -> list[Finding]:
     """The table rules, row-level rules and differencing for one parsed table."""
     context = context or CheckContext()
     roles = assign_roles(table, context.stat)
@@ -257,15 +367,27 @@ def check_table(table: TableData, params: SdcParams, context: CheckContext | Non
     findings += row_level_rules(table, roles, params, context.person_ids, context.n_persons)
     stats = context.cell_stats
     if stats is None and context.microdata is not None and context.by:
-        stats = microdata_statistics(context.microdata, context.by, context.value, context.unit, context.stat or "count", params.nk_n)
-    findings += frequency_rules(table, roles, params)
-    findings += magnitude_rules(table, roles, has_contributors=stats is not None)
+        stats = microdata_statistics(
+            context.microdata,
+            context.by,
+            context.value,
+            context.unit,
+            context.stat or "count",
+            params.nk_n,
+        )
+    if not is_regression_table(table):  # coefficients and t values are not counts
+        findings += frequency_rules(table, roles, params)
+        findings += magnitude_rules(table, roles, has_contributors=stats is not None)
     if stats is not None:
-        findings += contributor_findings(table, roles, stats, list(context.by), params, context.stat or "count")
+        findings += contributor_findings(
+            table, roles, stats, list(context.by), params, context.stat or "count"
+        )
     findings += regression_rules(table, params)
     findings += within_table(table, roles, params)
     earlier = [_load_table(e) for e in context.earlier_releases]
-    findings += against_releases(table, roles, params, [e for e in earlier if e is not None], context.stat)
+    findings += against_releases(
+        table, roles, params, [e for e in earlier if e is not None], context.stat
+    )
     return findings
 
 

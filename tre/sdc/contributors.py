@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,7 +30,9 @@ def microdata_statistics(
         if isinstance(microdata, str | Path):
             path = str(microdata)
             reader = "read_parquet" if path.lower().endswith(".parquet") else "read_csv_auto"
-            con.execute(f"CREATE VIEW micro AS SELECT * FROM {reader}(?)".replace("?", _literal(path)))
+            con.execute(
+                f"CREATE TEMP VIEW micro AS SELECT * FROM {reader}(?)".replace("?", _literal(path))
+            )
         elif isinstance(microdata, duckdb.DuckDBPyRelation):
             con.register("micro", microdata.to_arrow_table())
         else:
@@ -44,7 +45,9 @@ def microdata_statistics(
                 hint=_("Check the --by, --value and --unit options."),
             )
         if stat != "count" and not value:
-            raise InputError(_("A statistic other than count needs a value column."), hint=_("Pass --value."))
+            raise InputError(
+                _("A statistic other than count needs a value column."), hint=_("Pass --value.")
+            )
         return cell_statistics(con, "micro", by, value, unit, stat, nk_n)
     except duckdb.Error as exc:
         raise InputError(
@@ -72,12 +75,16 @@ def contributor_findings(
     labels = [c for c in roles.labels]
     long_layout = len(labels) >= len(by) and not roles.wide
     if long_layout:
-        chosen = [c for c in by if c in labels] if all(c in labels for c in by) else labels[: len(by)]
+        chosen = (
+            [c for c in by if c in labels] if all(c in labels for c in by) else labels[: len(by)]
+        )
         parts = [pc.utf8_trim_whitespace(table.raw.column(c).combine_chunks()) for c in chosen]
         row_key = pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
         keys = pc.take(row_key, file_cells.column("row"))
     else:
-        keys = pc.binary_join_element_wise(file_cells.column("key"), file_cells.column("column"), "\x1f")
+        keys = pc.binary_join_element_wise(
+            file_cells.column("key"), file_cells.column("column"), "\x1f"
+        )
         if not labels:
             keys = file_cells.column("column")
     found = pc.index_in(keys, value_set=stat_key)  # statistics row of each file cell
@@ -91,7 +98,9 @@ def contributor_findings(
 
 
 def _stats_key(stats: pa.Table, by: list[str]) -> pa.Array:
-    parts = [pc.utf8_trim_whitespace(pc.cast(stats.column(b), pa.string()).combine_chunks()) for b in by]
+    parts = [
+        pc.utf8_trim_whitespace(pc.cast(stats.column(b), pa.string()).combine_chunks()) for b in by
+    ]
     joined = pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
     return pc.fill_null(joined, "")
 

@@ -25,13 +25,18 @@ from tre.sdc.text import TableData
 def _matrix(table: TableData, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
     values = np.column_stack([as_numpy(table.numeric[c]) for c in columns])
     hidden = np.column_stack(
-        [np.asarray(pc.fill_null(table.suppressed[c], False).to_numpy(zero_copy_only=False)) for c in columns]
+        [
+            np.asarray(pc.fill_null(table.suppressed[c], False).to_numpy(zero_copy_only=False))
+            for c in columns
+        ]
     )
     return values, hidden
 
 
 def within_table(table: TableData, roles: Roles, params: SdcParams) -> list[Finding]:
-    additive = roles.counts + [m for m in roles.magnitudes if "sum" in m.lower() or "total" in m.lower()]
+    additive = roles.counts + [
+        m for m in roles.magnitudes if "sum" in m.lower() or "total" in m.lower()
+    ]
     if not additive or table.num_rows == 0:
         return []
     recovered: list[tuple[int, str]] = []
@@ -67,7 +72,11 @@ def within_table(table: TableData, roles: Roles, params: SdcParams) -> list[Find
             total_row = rows[is_total[rows]][0]
             member_rows = rows[~is_total[rows]]
             for j, name in enumerate(additive):
-                if hidden[total_row, j] or np.isnan(values[total_row, j]) or name in (additive[t] for t in total_cols):
+                if (
+                    hidden[total_row, j]
+                    or np.isnan(values[total_row, j])
+                    or name in (additive[t] for t in total_cols)
+                ):
                     continue
                 col_hidden = hidden[member_rows, j]
                 if col_hidden.sum() == 1:
@@ -82,7 +91,11 @@ def within_table(table: TableData, roles: Roles, params: SdcParams) -> list[Find
             Finding(
                 "differencing-total",
                 "block",
-                _("{n} suppressed cells can be recovered by subtracting the other cells from the published total; suppress a second cell in each line or drop the total.").format(n=len(recovered)),
+                _(
+                    "{n} suppressed cells can be recovered by subtracting the other cells "
+                    "from the published total; suppress a second cell in each line or drop "
+                    "the total."
+                ).format(n=len(recovered)),
                 columns=sorted({c for _r, c in recovered}),
                 cells=sorted(set(recovered)),
             )
@@ -92,7 +105,10 @@ def within_table(table: TableData, roles: Roles, params: SdcParams) -> list[Find
             Finding(
                 "differencing-omitted",
                 "block",
-                _("{n} totals exceed the sum of the cells shown by fewer than {t}: the omitted group is small and revealed by subtraction.").format(n=len(omitted), t=params.threshold),
+                _(
+                    "{n} totals exceed the sum of the cells shown by fewer than {t}: the "
+                    "omitted group is small and revealed by subtraction."
+                ).format(n=len(omitted), t=params.threshold),
                 cells=sorted(set(omitted)),
             )
         )
@@ -102,7 +118,9 @@ def within_table(table: TableData, roles: Roles, params: SdcParams) -> list[Find
 def long_cells(table: TableData, roles: Roles) -> pa.Table:
     """Every value cell as (key, column, row, value, hidden), key = the row's labels."""
     if roles.labels:
-        parts = [pc.utf8_trim_whitespace(table.raw.column(c).combine_chunks()) for c in roles.labels]
+        parts = [
+            pc.utf8_trim_whitespace(table.raw.column(c).combine_chunks()) for c in roles.labels
+        ]
         key = pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
     else:
         key = pa.array([str(i) for i in range(table.num_rows)], pa.string())
@@ -157,7 +175,7 @@ def against_releases(
                 """,
                 [params.threshold, params.threshold],
             ).fetchall()
-            for row, column, is_mismatch, is_small in rows:
+            for row, column, is_mismatch, _is_small in rows:
                 if column not in roles.counts and not is_mismatch:
                     continue  # differences of means are not counts of people
                 (mismatch if is_mismatch else small).add((int(row), str(column)))
@@ -170,7 +188,11 @@ def against_releases(
             Finding(
                 "differencing-release",
                 "block",
-                _("{n} cells are suppressed in this file but published in an earlier release of the project (or the reverse): together they reveal the hidden value.").format(n=len(mismatch)),
+                _(
+                    "{n} cells are suppressed in this file but published in an earlier "
+                    "release of the project (or the reverse): together they reveal the "
+                    "hidden value."
+                ).format(n=len(mismatch)),
                 cells=sorted(mismatch),
             )
         )
@@ -179,7 +201,10 @@ def against_releases(
             Finding(
                 "differencing-release",
                 "block",
-                _("{n} counts differ from the same cells of an earlier release by fewer than {t}: subtracting the two reveals a small group.").format(n=len(small), t=params.threshold),
+                _(
+                    "{n} counts differ from the same cells of an earlier release by fewer "
+                    "than {t}: subtracting the two reveals a small group."
+                ).format(n=len(small), t=params.threshold),
                 cells=sorted(small),
             )
         )

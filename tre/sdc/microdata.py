@@ -132,11 +132,41 @@ def _np(stats: pa.Table, name: str) -> np.ndarray:
 
 
 MESSAGES = {
-    "threshold": ("block", "{n} cells have fewer than {t} contributors (counting people, not records where the unit is known)."),
-    "zeros": ("review", "{n} cells have no contributors; an empty cell can reveal that nobody in a group has a trait."),
-    "nk-dominance": ("block", "In {n} cells the largest {k} contributors make up at least {pct}% of the total: they could be estimated."),
-    "p-ratio": ("block", "In {n} cells the others contribute less than {p}% of the largest contributor (p% rule): the largest could be estimated."),
-    "negative-values": ("review", "{n} cells contain negative contributions, where dominance rules are undefined; check them by hand."),
+    "threshold": (
+        "block",
+        (
+            "{n} cells have fewer than {t} contributors (counting people, not records where the "
+            "unit is known)."
+        ),
+    ),
+    "zeros": (
+        "review",
+        (
+            "{n} cells have no contributors; an empty cell can reveal that nobody in a group has "
+            "a trait."
+        ),
+    ),
+    "nk-dominance": (
+        "block",
+        (
+            "In {n} cells the largest {k} contributors make up at least {pct}% of the total: "
+            "they could be estimated."
+        ),
+    ),
+    "p-ratio": (
+        "block",
+        (
+            "In {n} cells the others contribute less than {p}% of the largest contributor (p% "
+            "rule): the largest could be estimated."
+        ),
+    ),
+    "negative-values": (
+        "review",
+        (
+            "{n} cells contain negative contributions, where dominance rules are undefined; "
+            "check them by hand."
+        ),
+    ),
 }
 
 

@@ -66,7 +66,16 @@ def verify(
     limits = limits or VerifyLimits()
     document = _load_sidecar(sidecar)
     if document is None:
-        return Verification("unverified", [Finding("provenance", "info", _("No provenance record: the file was checked on its own."))])
+        return Verification(
+            "unverified",
+            [
+                Finding(
+                    "provenance",
+                    "info",
+                    _("No provenance record: the file was checked on its own."),
+                )
+            ],
+        )
     try:
         spec = _spec(document)
         ensure_read_only_select(spec["sql"])
@@ -81,21 +90,60 @@ def verify(
         with _sandbox(Path(extract_catalog_path), limits) as con:
             if spec["kind"] == "crosstab":
                 expected, stats = crosstab(
-                    con, spec["sql"], spec["index"], spec["columns"], spec["values"],
-                    spec["aggfunc"], spec["unit"], spec["nk_n"],
+                    con,
+                    spec["sql"],
+                    spec["index"],
+                    spec["columns"],
+                    spec["values"],
+                    spec["aggfunc"],
+                    spec["unit"],
+                    spec["nk_n"],
                 )
             else:
                 expected, stats = result_table(con, spec["sql"]), None
     except duckdb.InterruptException:
-        return Verification("unverified", [*findings, Finding("provenance", "review", _("Re-computing the output took longer than the limit of {s} seconds.").format(s=limits.seconds))])
+        return Verification(
+            "unverified",
+            [
+                *findings,
+                Finding(
+                    "provenance",
+                    "review",
+                    _("Re-computing the output took longer than the limit of {s} seconds.").format(
+                        s=limits.seconds
+                    ),
+                ),
+            ],
+        )
     except duckdb.Error:
-        return Verification("unverified", [*findings, Finding("provenance", "review", _("The provenance query could not be re-executed on the extract (or exceeded the memory limit)."))])
+        return Verification(
+            "unverified",
+            [
+                *findings,
+                Finding(
+                    "provenance",
+                    "review",
+                    _(
+                        "The provenance query could not be re-executed on the extract (or "
+                        "exceeded the memory limit)."
+                    ),
+                ),
+            ],
+        )
     ordered = spec["kind"] == "crosstab" or " order by " in " ".join(spec["sql"].lower().split())
     cells = compare(published, expected, ordered)
     by = [*spec.get("index", []), spec["columns"]] if spec["kind"] == "crosstab" else []
     if cells:
         findings.append(
-            Finding("provenance", "block", _("{n} figures differ from the result of re-executing the recorded query on the extract.").format(n=len(cells)), cells=cells)
+            Finding(
+                "provenance",
+                "block",
+                _(
+                    "{n} figures differ from the result of re-executing the recorded query "
+                    "on the extract."
+                ).format(n=len(cells)),
+                cells=cells,
+            )
         )
         return Verification("differs", findings, cells, stats, by, spec.get("aggfunc"))
     return Verification("verified", findings, [], stats, by, spec.get("aggfunc"))
@@ -116,22 +164,43 @@ def _load_sidecar(sidecar: str | Path | dict[str, Any] | None) -> dict[str, Any]
 
 def _spec(document: dict[str, Any]) -> dict[str, Any]:
     """The sidecar's query and parameters, type-checked (it is hostile input)."""
-    bad = InputError(_("The provenance record is malformed."), hint=_("Recreate the output with tre.client."))
+    bad = InputError(
+        _("The provenance record is malformed."), hint=_("Recreate the output with tre.client.")
+    )
     kind, sql, params = document.get("kind"), document.get("sql"), document.get("parameters") or {}
-    if kind not in ("table", "crosstab") or not isinstance(sql, str) or not isinstance(params, dict):
+    if (
+        kind not in ("table", "crosstab")
+        or not isinstance(sql, str)
+        or not isinstance(params, dict)
+    ):
         raise bad
     spec: dict[str, Any] = {"kind": kind, "sql": sql}
     if kind == "crosstab":
         index, columns = params.get("index"), params.get("columns")
-        values, aggfunc, unit = params.get("values"), params.get("aggfunc", "count"), params.get("unit")
-        if not (isinstance(index, list) and all(isinstance(i, str) for i in index) and isinstance(columns, str)):
+        values, aggfunc, unit = (
+            params.get("values"),
+            params.get("aggfunc", "count"),
+            params.get("unit"),
+        )
+        if not (
+            isinstance(index, list)
+            and all(isinstance(i, str) for i in index)
+            and isinstance(columns, str)
+        ):
             raise bad
         if aggfunc not in ("count", "sum", "mean", "median", "max", "min"):
             raise bad
         if not all(v is None or isinstance(v, str) for v in (values, unit)):
             raise bad
         nk_n = params.get("nk_n", 2)
-        spec.update(index=index, columns=columns, values=values, aggfunc=aggfunc, unit=unit, nk_n=int(nk_n) if isinstance(nk_n, int) else 2)
+        spec.update(
+            index=index,
+            columns=columns,
+            values=values,
+            aggfunc=aggfunc,
+            unit=unit,
+            nk_n=int(nk_n) if isinstance(nk_n, int) else 2,
+        )
     return spec
 
 
@@ -157,7 +226,10 @@ class _sandbox:
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
         directory = str(self.catalog.parent)
-        con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        con = duckdb.connect(
+            ":memory:",
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        )
         self.con = con
         con.execute(f"SET memory_limit = '{_memory(self.limits.memory)}'")
         con.execute(f"SET threads = {int(self.limits.threads)}")
@@ -226,18 +298,30 @@ def _sort_order(table: pa.Table) -> np.ndarray:
 
 def _differs(mine: pa.Array, theirs: pa.Array, original: pa.ChunkedArray) -> np.ndarray:
     mine = pc.utf8_trim_whitespace(mine)
-    if pa.types.is_integer(original.type) or pa.types.is_floating(original.type) or pa.types.is_decimal(original.type):
+    if (
+        pa.types.is_integer(original.type)
+        or pa.types.is_floating(original.type)
+        or pa.types.is_decimal(original.type)
+    ):
         a = _to_float(mine)
         b = _to_float(theirs)
         both_nan = np.isnan(a) & np.isnan(b)
         with np.errstate(invalid="ignore"):
             close = np.isclose(a, b, rtol=1e-9, atol=1e-12)
         return ~(close | both_nan)
-    return ~np.asarray(pc.equal(mine, pc.utf8_trim_whitespace(theirs)).to_numpy(zero_copy_only=False), dtype=bool)
+    return ~np.asarray(
+        pc.equal(mine, pc.utf8_trim_whitespace(theirs)).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def _to_float(values: pa.Array) -> np.ndarray:
-    cleaned = pc.if_else(pc.match_substring_regex(values, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$"), values, None)
+    cleaned = pc.if_else(
+        pc.match_substring_regex(
+            values, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$"
+        ),
+        values,
+        None,
+    )
     return np.asarray(pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
 
 

@@ -31,7 +31,9 @@ _LABEL_NUMBER_NAME = re.compile(
     r"fiscal_year|yyyy|yyyymm|年|月|年度|年齢|順位)$|_(year|code|id|band|group|no)$",
     re.IGNORECASE,
 )
-TOTAL_LABEL = re.compile(r"^\s*(total|totals|all|sum|overall|subtotal|合計|計|総数|総計|小計)\s*$", re.I)
+TOTAL_LABEL = re.compile(
+    r"^\s*(total|totals|all|sum|overall|subtotal|合計|計|総数|総計|小計)\s*$", re.I
+)
 
 
 @dataclass

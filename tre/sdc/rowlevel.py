@@ -21,8 +21,13 @@ from tre.sdc.roles import Roles
 from tre.sdc.tables import cells
 from tre.sdc.text import TableData
 
-_HEX_ID = r"^([0-9a-fA-F]{16,}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
-_FULL_DATE = r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T].*)?$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$|^\d{4}年\d{1,2}月\d{1,2}日$"
+_HEX = "[0-9a-fA-F]"
+_HEX_ID = f"^({_HEX}{{16,}}|{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}})$"
+_FULL_DATE = (
+    r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T].*)?$"
+    r"|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$"
+    r"|^\d{4}年\d{1,2}月\d{1,2}日$"
+)
 _POSTCODE = (
     r"^(?i:[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$"  # UK
     r"|^〒?\s?\d{3}[-ー－]\d{4}$|^〒\s?\d{7}$"  # Japan
@@ -31,11 +36,13 @@ _POSTCODE = (
 _BIRTH_NAME = re.compile(r"(?i)(birth|dob|生年月日|誕生)")
 _POSTCODE_NAME = re.compile(r"(?i)(post.?code|zip|postal|郵便)")
 _PERSON_NAME = re.compile(
-    r"(?i)^(patient|person|subject|member|individual|pid|mrn|nhs.?number|患者|被保険者)(_?id|_?no|番号|ID)?$"
+    r"(?i)^(patient|person|subject|member|individual|pid|mrn|nhs.?number|患者|被保険者)"
+    r"(_?id|_?no|番号|ID)?$"
     r"|^(patient|person|subject|member)_"
 )
 _RESIDUAL_NAME = re.compile(
-    r"(?i)(resid|residual|fitted|predicted|prediction|yhat|y_hat|leverage|cooks?|hat_?diag|influence|残差|予測値)"
+    r"(?i)(resid|residual|fitted|predicted|prediction|yhat|y_hat|leverage|cooks?|hat_?diag"
+    r"|influence|残差|予測値)"
 )
 _RANK_NAME = re.compile(r"(?i)^(rank|top|順位|ranking)$")
 QUASI_IDENTIFIER = re.compile(
@@ -79,23 +86,27 @@ def row_level_rules(
     id_cells: list[tuple[int, str]] = []
     id_like: list[str] = []
     if rows:
-        text_columns = [n for n in table.names if n not in table.numeric] or []
         # Numbers can be identifiers too (integer ids): match every column's text.
         flat = pc.utf8_trim_whitespace(table.flat())
         if ids is not None and len(ids):
             hits = table.grid(pc.is_in(flat, value_set=ids))
             cols, where = np.nonzero(hits)
-            id_cells = sorted((int(r), table.names[int(c)]) for c, r in zip(cols, where, strict=True))
-        if text_columns:
-            text = pc.utf8_trim_whitespace(table.flat(text_columns))
-            hex_share = table.grid(pc.match_substring_regex(text, _HEX_ID), text_columns).mean(axis=1)
-            id_like = [n for n, share in zip(text_columns, hex_share, strict=True) if share >= 0.9 and rows >= 2]
+            id_cells = sorted(
+                (int(r), table.names[int(c)]) for c, r in zip(cols, where, strict=True)
+            )
+        hex_share = table.grid(pc.match_substring_regex(flat, _HEX_ID)).mean(axis=1)
+        id_like = [
+            n for n, share in zip(table.names, hex_share, strict=True) if share >= 0.9 and rows >= 2
+        ]
     if id_cells:
         findings.append(
             Finding(
                 "person-identifier",
                 "block",
-                _("{n} cells hold person identifiers of this project's extract: this is row-level data and cannot leave.").format(n=len(id_cells)),
+                _(
+                    "{n} cells hold person identifiers of this project's extract: this is "
+                    "row-level data and cannot leave."
+                ).format(n=len(id_cells)),
                 columns=sorted({c for _r, c in id_cells}),
                 cells=id_cells,
             )
@@ -106,7 +117,10 @@ def row_level_rules(
             Finding(
                 "pseudonym-like",
                 "block",
-                _("Columns hold values shaped like pseudonyms (long hexadecimal strings or UUIDs): this looks like row-level data."),
+                _(
+                    "Columns hold values shaped like pseudonyms (long hexadecimal strings or "
+                    "UUIDs): this looks like row-level data."
+                ),
                 columns=id_like,
             )
         )
@@ -134,7 +148,9 @@ def _transposed(table: TableData, ids: pa.Array | None) -> list[Finding]:
     return []
 
 
-def _person_rows(table: TableData, roles: Roles, params: SdcParams, n_persons: int | None) -> list[Finding]:
+def _person_rows(
+    table: TableData, roles: Roles, params: SdcParams, n_persons: int | None
+) -> list[Finding]:
     findings = []
     rows = table.num_rows
     if n_persons and rows >= max(params.threshold, 0.5 * n_persons) and not roles.wide:
@@ -142,9 +158,10 @@ def _person_rows(table: TableData, roles: Roles, params: SdcParams, n_persons: i
             Finding(
                 "rows-are-persons",
                 "block",
-                _("The file has {rows} rows for {persons} persons in the extract: it looks like one row per person.").format(
-                    rows=rows, persons=n_persons
-                ),
+                _(
+                    "The file has {rows} rows for {persons} persons in the extract: it looks "
+                    "like one row per person."
+                ).format(rows=rows, persons=n_persons),
             )
         )
     person_cols = [n for n in roles.labels if _PERSON_NAME.search(n)]
@@ -155,7 +172,10 @@ def _person_rows(table: TableData, roles: Roles, params: SdcParams, n_persons: i
                 Finding(
                     "person-list",
                     "block",
-                    _("Each row is a different individual (a list of patients, such as a top-N list)."),
+                    _(
+                        "Each row is a different individual (a list of patients, such as a "
+                        "top-N list)."
+                    ),
                     columns=[name],
                 )
             )
@@ -165,7 +185,10 @@ def _person_rows(table: TableData, roles: Roles, params: SdcParams, n_persons: i
             Finding(
                 "per-person-model-values",
                 "block",
-                _("Residuals, fitted or predicted values per row describe individuals; publish summaries instead."),
+                _(
+                    "Residuals, fitted or predicted values per row describe individuals; "
+                    "publish summaries instead."
+                ),
                 columns=residual_cols,
             )
         )
@@ -213,7 +236,10 @@ def _dates_and_postcodes(table: TableData, roles: Roles, params: SdcParams) -> l
                 Finding(
                     "full-postcode",
                     "block",
-                    _("Full postcodes identify small areas and people; use a region or the postcode district."),
+                    _(
+                        "Full postcodes identify small areas and people; use a region or the "
+                        "postcode district."
+                    ),
                     columns=[name],
                     cells=cells(post_mask, name),
                 )
@@ -228,7 +254,9 @@ def _quasi_identifiers(table: TableData, roles: Roles) -> list[Finding]:
         return []
     con = connection()
     try:
-        con.register("t", table.raw.select(qis).append_column("__row", pa.array(np.arange(table.num_rows))))
+        con.register(
+            "t", table.raw.select(qis).append_column("__row", pa.array(np.arange(table.num_rows)))
+        )
         keys = ", ".join(f'"{q.replace(chr(34), chr(34) * 2)}"' for q in qis)
         unique_rows = con.execute(
             f"SELECT __row FROM (SELECT __row, count(*) OVER (PARTITION BY {keys}) AS k FROM t) "
@@ -242,9 +270,10 @@ def _quasi_identifiers(table: TableData, roles: Roles) -> list[Finding]:
         Finding(
             "unique-combination",
             "block",
-            _("{n} rows have a combination of quasi-identifiers ({cols}) that no other row shares: those people can be singled out.").format(
-                n=len(unique_rows), cols=", ".join(qis)
-            ),
+            _(
+                "{n} rows have a combination of quasi-identifiers ({cols}) that no other row "
+                "shares: those people can be singled out."
+            ).format(n=len(unique_rows), cols=", ".join(qis)),
             columns=qis,
             cells=[(int(r), qis[0]) for r in unique_rows],
         )

@@ -46,9 +46,10 @@ def frequency_rules(table: TableData, roles: Roles, params: SdcParams) -> list[F
             Finding(
                 "threshold",
                 "block",
-                _("{n} cells count fewer than {t} people or records; suppress, combine or round them.").format(
-                    n=len(small), t=params.threshold
-                ),
+                _(
+                    "{n} cells count fewer than {t} people or records; suppress, combine or "
+                    "round them."
+                ).format(n=len(small), t=params.threshold),
                 columns=sorted({c for _r, c in small}),
                 cells=small,
             )
@@ -62,7 +63,10 @@ def frequency_rules(table: TableData, roles: Roles, params: SdcParams) -> list[F
                 (
                     _("{n} cells are zero; treated as structural (impossible) combinations.")
                     if structural
-                    else _("{n} cells are zero: a zero can reveal that nobody in a group has a trait; explain why these zeros are safe.")
+                    else _(
+                        "{n} cells are zero: a zero can reveal that nobody in a group has a "
+                        "trait; explain why these zeros are safe."
+                    )
                 ).format(n=len(zeros)),
                 columns=sorted({c for _r, c in zeros}),
                 cells=zeros,
@@ -73,23 +77,26 @@ def frequency_rules(table: TableData, roles: Roles, params: SdcParams) -> list[F
             Finding(
                 "negative-count",
                 "review",
-                _("{n} cells that look like counts are negative; check what they hold.").format(n=len(negative)),
+                _("{n} cells that look like counts are negative; check what they hold.").format(
+                    n=len(negative)
+                ),
                 cells=negative,
             )
         )
     return findings
 
 
-def magnitude_rules(
-    table: TableData, roles: Roles, has_contributors: bool
-) -> list[Finding]:
+def magnitude_rules(table: TableData, roles: Roles, has_contributors: bool) -> list[Finding]:
     findings = []
     if roles.extremes:
         findings.append(
             Finding(
                 "extremes",
                 "review",
-                _("Minimum and maximum values are single people's values; publish them only if they are safe."),
+                _(
+                    "Minimum and maximum values are single people's values; publish them "
+                    "only if they are safe."
+                ),
                 columns=list(roles.extremes),
             )
         )
@@ -98,7 +105,12 @@ def magnitude_rules(
             Finding(
                 "contributors-unknown",
                 "review",
-                _("This table holds sums or averages without the number of contributors per cell, so the threshold and dominance rules cannot be checked automatically; add the counts, or produce it with tre.client so its provenance can be verified."),
+                _(
+                    "This table holds sums or averages without the number of contributors "
+                    "per cell, so the threshold and dominance rules cannot be checked "
+                    "automatically; add the counts, or produce it with tre.client so its "
+                    "provenance can be verified."
+                ),
                 columns=list(roles.magnitudes),
             )
         )
@@ -108,13 +120,14 @@ def magnitude_rules(
 _DF_RESID = r"(?i)^\s*(df[ _.]?resid(uals)?|residual[ _]df|df residuals|残差自由度)\s*:?\s*$"
 _N_OBS = r"(?i)^\s*(no\.? observations|n[ _]?obs|nobs|observations|n)\s*:?\s*$"
 _COEF = re.compile(r"(?i)^(coef\.?|coefficient|estimate|beta|係数)$")
-_SE = re.compile(r"(?i)^(std\.? ?err\.?|se|std_err|standard error|t|z|p>\|t\||p>\|z\||p|p_value|pvalue)$")
+_SE = re.compile(
+    r"(?i)^(std\.? ?err\.?|se|std_err|standard error|t|z|p>\|t\||p>\|z\||p|p_value|pvalue)$"
+)
 
 
 def regression_rules(table: TableData, params: SdcParams) -> list[Finding]:
     """Residual degrees of freedom of a regression summary, stated or derived from n and terms."""
-    names = [n.strip() for n in table.names]
-    is_coef_table = any(_COEF.match(n) for n in names) and any(_SE.match(n) for n in names)
+    is_coef_table = is_regression_table(table)
     df_value = _labelled_value(table, _DF_RESID)
     df_column = next((n for n in table.names if re.match(_DF_RESID, n)), None)
     if df_value is None and df_column and df_column in table.numeric:
@@ -122,15 +135,24 @@ def regression_rules(table: TableData, params: SdcParams) -> list[Finding]:
         df_value = None if found is None else float(found)
     if df_value is None and is_coef_table:
         n_obs = _labelled_value(table, _N_OBS)
+        se_column = next(n for n in table.names if _SE.match(n.strip()))
+        terms = int(
+            pc.sum(pc.not_equal(pc.utf8_trim_whitespace(table.raw.column(se_column)), "")).as_py()
+            or 0
+        )
         if n_obs is not None:
-            df_value = n_obs - table.num_rows
+            df_value = n_obs - terms
     if df_value is None:
         if is_coef_table:
             return [
                 Finding(
                     "regression-df",
                     "review",
-                    _("This looks like a regression summary but its residual degrees of freedom cannot be found; include them (or the number of observations)."),
+                    _(
+                        "This looks like a regression summary but its residual degrees of "
+                        "freedom cannot be found; include them (or the number of "
+                        "observations)."
+                    ),
                 )
             ]
         return []
@@ -139,12 +161,19 @@ def regression_rules(table: TableData, params: SdcParams) -> list[Finding]:
             Finding(
                 "regression-df",
                 "block",
-                _("The model has {df} residual degrees of freedom, fewer than {t}: its coefficients can reveal individual values.").format(
-                    df=int(df_value), t=params.min_residual_df
-                ),
+                _(
+                    "The model has {df} residual degrees of freedom, fewer than {t}: its "
+                    "coefficients can reveal individual values."
+                ).format(df=int(df_value), t=params.min_residual_df),
             )
         ]
     return []
+
+
+def is_regression_table(table: TableData) -> bool:
+    """Coefficients with standard errors or test statistics: a model summary."""
+    names = [n.strip() for n in table.names]
+    return any(_COEF.match(n) for n in names) and any(_SE.match(n) for n in names)
 
 
 def _labelled_value(table: TableData, pattern: str) -> float | None:
@@ -166,20 +195,28 @@ def _labelled_value(table: TableData, pattern: str) -> float | None:
     return None
 
 
-# A cell a spreadsheet would run: leading '=', or '+', '-', '@' (or a tab/CR) followed by
-# something other than a plain number.
-_FORMULA = r"^[\t\r]*(=|[+\-@][\t\r ]*[^\d\s.,%])|^[\t\r]+[+\-@=]"
+# A cell a spreadsheet would run: it starts with '=', '+', '-' or '@' (perhaps after a tab or
+# carriage return) and is not a plain signed number such as -5 or +1.5e3 or a lone dash.
+_FORMULA_START = r"^[\t\r]*[=+\-@]"
+_PLAIN = r"^[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$|^[+\-@\s]*$"
+
+
+def _formula_mask(values: pa.Array) -> pa.Array:
+    starts = pc.match_substring_regex(values, _FORMULA_START)
+    plain = pc.match_substring_regex(values, _PLAIN)
+    return pc.and_(starts, pc.invert(plain))
 
 
 def formula_rules(table: TableData) -> list[Finding]:
     text_columns = [n for n in table.names if n not in table.numeric]  # numbers cannot be formulas
     flagged: list[tuple[int, str]] = []
     if text_columns and table.num_rows:
-        hits = table.grid(pc.match_substring_regex(table.flat(text_columns), _FORMULA), text_columns)
+        hits = table.grid(_formula_mask(table.flat(text_columns)), text_columns)
         cols, rows = np.nonzero(hits)
         order = np.lexsort((cols, rows))
         flagged = [(int(rows[k]), text_columns[int(cols[k])]) for k in order]
-    columns = [n for n in table.names if re.match(_FORMULA, n)]
+    header_hits = _formula_mask(pa.array(table.names, pa.string())).to_pylist()
+    columns = [n for n, hit in zip(table.names, header_hits, strict=True) if hit]
     if not flagged and not columns:
         return []
     return [

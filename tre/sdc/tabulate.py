@@ -55,7 +55,9 @@ def pivot(stats: pa.Table, index: list[str], columns: str, aggfunc: str) -> pa.T
         row_key = pa.array([""] * stats.num_rows, pa.string())
     row_levels = pc.unique(row_key)
     row_of = pc.index_in(row_key, value_set=row_levels).to_numpy()
-    col_of = pc.index_in(pc.fill_null(stats.column(columns), ""), value_set=pa.array(levels)).to_numpy()
+    col_of = pc.index_in(
+        pc.fill_null(stats.column(columns), ""), value_set=pa.array(levels)
+    ).to_numpy()
     first = np.full(len(row_levels), -1)
     first[row_of[::-1]] = np.arange(stats.num_rows)[::-1]  # first statistics row of each row key
     out: dict[str, pa.Array] = {c: pc.take(stats.column(c), pa.array(first)) for c in index}

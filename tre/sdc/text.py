@@ -160,14 +160,18 @@ def table_from_arrow(table: pa.Table) -> TableData:
     names = _unique_names(table.column_names)
     rows = table.num_rows
     numeric_names = [
-        n for n, c in zip(names, table.columns, strict=True)
+        n
+        for n, c in zip(names, table.columns, strict=True)
         if pa.types.is_integer(c.type) or pa.types.is_floating(c.type)
     ]
     raw: dict[str, pa.Array] = {}
     numeric: dict[str, pa.Array] = {}
     if numeric_names:
         matrix = np.concatenate(
-            [np.asarray(table.column(names.index(n)).to_numpy(), dtype=float) for n in numeric_names]
+            [
+                np.asarray(table.column(names.index(n)).to_numpy(), dtype=float)
+                for n in numeric_names
+            ]
         )
         values = pa.array(matrix, pa.float64(), from_pandas=True)  # NaN becomes null
         text = pc.fill_null(pc.cast(values, pa.string()), "")

@@ -15,6 +15,17 @@ request_status := input.request.status if is_string(input.request.status)
 
 is_author if input.request.author == input.actor.username
 
+# A release is a request's approved files: its state comes from input.release when
+# given, otherwise from the request (released, revoked, ...).
+default release_status := "unknown"
+
+release_status := input.release.status if is_string(input.release.status)
+
+release_status := input.request.status if {
+	not input.release
+	is_string(input.request.status)
+}
+
 required_approvals := common.tier_params.required_approvals
 
 reviewers := {v.reviewer | some v in input.request.votes}
@@ -205,8 +216,8 @@ deny contains "only the project's lead and analysts may download its releases" i
 
 deny contains msg if {
 	input.action == "release.download"
-	not input.release.status == "released"
-	msg := sprintf("only released files can be downloaded; this release is %v", [object.get(input.release, "status", "unknown")])
+	release_status != "released"
+	msg := sprintf("only released files can be downloaded; this release is %v", [release_status])
 }
 
 deny contains "only an output checker or an admin may revoke a release" if {
@@ -217,6 +228,6 @@ deny contains "only an output checker or an admin may revoke a release" if {
 
 deny contains msg if {
 	input.action == "release.revoke"
-	not input.release.status == "released"
-	msg := sprintf("only a released release can be revoked; this one is %v", [object.get(input.release, "status", "unknown")])
+	not release_status in {"approved", "released"}
+	msg := sprintf("only an approved or released request can be revoked; this one is %v", [release_status])
 }

@@ -120,7 +120,12 @@ download_cases := [
 	{"name": "no release given", "input": t.on_project("release.download", t.analyst), "allow": false, "reason": "names no release"},
 	{"name": "checker revokes release", "input": download(t.checker, "released", {"action": "release.revoke"}), "allow": true},
 	{"name": "analyst cannot revoke release", "input": download(t.analyst, "released", {"action": "release.revoke"}), "allow": false, "reason": "only an output checker"},
-	{"name": "revoked release cannot be revoked again", "input": download(t.admin, "revoked", {"action": "release.revoke"}), "allow": false, "reason": "only a released release"},
+	{"name": "revoked release cannot be revoked again", "input": download(t.admin, "revoked", {"action": "release.revoke"}), "allow": false, "reason": "only an approved or released"},
+	{"name": "approved request revoked before release", "input": on_request("release.revoke", t.admin, request("approved", two_approvals)), "allow": true},
+	{"name": "draft request cannot be revoked", "input": on_request("release.revoke", t.checker, draft), "allow": false, "reason": "only an approved or released"},
+	{"name": "download via released request", "input": on_request("release.download", t.analyst, request("released", two_approvals)), "allow": true},
+	{"name": "download via revoked request", "input": on_request("release.download", t.analyst, request("revoked", two_approvals)), "allow": false, "reason": "this release is revoked"},
+	{"name": "download via approved, unreleased request", "input": on_request("release.download", t.analyst, request("approved", two_approvals)), "allow": false, "reason": "only released files"},
 ]
 
 test_download if count(t.failures(download_cases)) == 0

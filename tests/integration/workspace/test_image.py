@@ -204,3 +204,18 @@ def test_analysis_libraries_read_the_extract(workspace: tuple[Any, str]) -> None
     out = output.decode(errors="replace")
     assert code == 0, out
     assert out.strip().splitlines()[-1] == "1000"
+
+
+def test_tre_image_build_reuses_caches(
+    docker_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from tre.cli import main
+
+    main(["image", "build", "--json", "--tag", IMAGE])
+    result = json.loads(capsys.readouterr().out)
+    assert result["image"] == IMAGE
+    assert result["base_built"] is False
+    assert result["wheelhouse_built"] is False
+    assert docker_client.images.get(IMAGE).id == result["image_id"]

@@ -30,7 +30,9 @@ def test_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_gzip_flag_and_plain_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, stdout, _ = run(["demo-data", "--patients", "5", "--out", str(tmp_path), "--gzip"], capsys)
+    code, stdout, _ = run(
+        ["demo-data", "--patients", "5", "--out", str(tmp_path), "--gzip"], capsys
+    )
     assert code == 0
     assert "Wrote 5 patients" in stdout and "Patient.ndjson.gz" in stdout
     assert (tmp_path / "Claim.ndjson.gz").exists()
@@ -52,7 +54,9 @@ def test_bad_numbers_fail_in_one_line(
     assert "Traceback" not in stderr
 
 
-def test_unwritable_out_fails_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_out_fails_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a_file = tmp_path / "a-file"
     a_file.write_text("not a directory")
     for out in (a_file, a_file / "below"):

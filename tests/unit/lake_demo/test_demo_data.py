@@ -211,7 +211,9 @@ def test_an_interrupted_run_leaves_nothing_and_a_rerun_succeeds(tmp_path: Path) 
     ("patients", "seed", "message"),
     [(0, 1, "--patients must be at least 1"), (-5, 1, "--patients"), (3, -1, "--seed")],
 )
-def test_bad_numbers_are_user_errors(tmp_path: Path, patients: int, seed: int, message: str) -> None:
+def test_bad_numbers_are_user_errors(
+    tmp_path: Path, patients: int, seed: int, message: str
+) -> None:
     with pytest.raises(UserError, match=message):
         write_demo_data(tmp_path / "out", patients, seed=seed)
     assert not (tmp_path / "out").exists()

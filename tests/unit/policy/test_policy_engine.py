@@ -206,7 +206,7 @@ class _StubHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def opa_stub() -> Iterator[StubOpaDataApi]:
     server = StubOpaDataApi()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -248,7 +248,7 @@ def test_embedded_unknown_package_fails_closed(settings: Settings) -> None:
 
 def test_opa_server_error_fails_closed() -> None:
     server = StubOpaDataApi(fail_with=500)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         with pytest.raises(PolicyUnavailable, match="did not answer"):

@@ -6,7 +6,6 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-
 from .helpers import PREFECTURES
 
 
@@ -25,5 +24,3 @@ def microdata() -> pa.Table:
             "cost": np.round(rng.lognormal(6, 0.5, n), 2),
         }
     )
-
-

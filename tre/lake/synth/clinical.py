@@ -99,7 +99,8 @@ def render_conditions(
         '"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"confirmed"}]},'
         '"category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-category",'
         '"code":"encounter-diagnosis","display":"Encounter Diagnosis"}]}],'
-        '"code":{"coding":[{"system":"' + ICD10_SYSTEM + '","code":"', fmt.take(t["icd_code"], code),
+        '"code":{"coding":[{"system":"' + ICD10_SYSTEM + '","code":"',
+        fmt.take(t["icd_code"], code),
         '","display":"', fmt.take(t["icd_display"], code), '"}],"text":"',
         fmt.take(t["icd_display"], code), '"},"subject":{"reference":"Patient/',
         fmt.take(people.ids, patient), '"},"encounter":{"reference":"Encounter/',

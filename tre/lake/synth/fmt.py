@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-Part = str | pa.Array | pa.ChunkedArray
+Part: TypeAlias = str | pa.Array | pa.ChunkedArray
 
 
 def vocab(values: Sequence[str]) -> pa.Array:

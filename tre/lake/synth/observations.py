@@ -78,8 +78,10 @@ def _quantity_lines(
     return fmt.join(
         '{"resourceType":"Observation","id":"', ids, '","status":"final","category":[{"coding":[{'
         '"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"',
-        fmt.take(t["category"], category), '","display":"', fmt.take(t["category_display"], category),
-        '"}]}],"code":{"coding":[{"system":"' + LOINC_SYSTEM + '","code":"', fmt.take(t["code"], kind),
+        fmt.take(t["category"], category), '","display":"',
+        fmt.take(t["category_display"], category),
+        '"}]}],"code":{"coding":[{"system":"' + LOINC_SYSTEM + '","code":"',
+        fmt.take(t["code"], kind),
         '","display":"', fmt.take(t["display"], kind), '"}],"text":"', fmt.take(t["display"], kind),
         '"},"subject":{"reference":"Patient/', fmt.take(people.ids, enc.patient[rows]),
         '"},"encounter":{"reference":"Encounter/', fmt.take(enc.ids, rows),
@@ -110,8 +112,9 @@ def _bp_lines(
         '{"resourceType":"Observation","id":"', fmt.hex_ids(rng, n),
         '","status":"final","category":[{"coding":[{'
         '"system":"http://terminology.hl7.org/CodeSystem/observation-category",'
-        '"code":"vital-signs","display":"Vital Signs"}]}],"code":{"coding":[{"system":"' + LOINC_SYSTEM
-        + '","code":"' + BP_PANEL[0] + '","display":"' + BP_PANEL[1] + '"}],"text":"' + BP_PANEL[1]
+        '"code":"vital-signs","display":"Vital Signs"}]}],"code":{"coding":[{"system":"'
+        + LOINC_SYSTEM + '","code":"' + BP_PANEL[0] + '","display":"' + BP_PANEL[1]
+        + '"}],"text":"' + BP_PANEL[1]
         + '"},"subject":{"reference":"Patient/', fmt.take(people.ids, enc.patient[rows]),
         '"},"encounter":{"reference":"Encounter/', fmt.take(enc.ids, rows),
         '"},"effectiveDateTime":"', fmt.timestamps(enc.start[rows] + 600), '","component":[',
@@ -133,4 +136,14 @@ def render_observations(
     kind = np.concatenate([np.tile(np.arange(_N_VITALS), len(vital_rows)), _N_VITALS + lab])
     values = np.concatenate([vitals.ravel(), _lab_values(rng, lab, age[lab_rows])])
     quantities = _quantity_lines(people, enc, rows, kind, values, fmt.hex_ids(rng, len(rows)))
-    return [quantities, _bp_lines(rng, people, enc, vital_rows)]
+    return interleave(quantities, _bp_lines(rng, people, enc, vital_rows))
+
+
+def interleave(a: pa.Array, b: pa.Array, parts: int = 64) -> list[pa.Array]:
+    """Zero-copy slices of `a` and `b` alternating, so every stretch of a file holds both
+    shapes of Observation (readers that infer a schema from a sample see both)."""
+    out: list[pa.Array] = []
+    for i in range(parts):
+        out.append(a.slice(len(a) * i // parts, len(a) * (i + 1) // parts - len(a) * i // parts))
+        out.append(b.slice(len(b) * i // parts, len(b) * (i + 1) // parts - len(b) * i // parts))
+    return [x for x in out if len(x)]

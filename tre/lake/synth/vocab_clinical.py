@@ -276,7 +276,8 @@ _LABS = """
 2085-9|Cholesterol in HDL [Mass/volume] in Serum or Plasma|mg/dL|60|15|0
 2571-8|Triglyceride [Mass/volume] in Serum or Plasma|mg/dL|130|60|0
 2160-0|Creatinine [Mass/volume] in Serum or Plasma|mg/dL|0.85|0.25|2
-33914-3|Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum or Plasma by Creatinine-based formula (MDRD)|mL/min/{1.73_m2}|70|18|0
+33914-3|Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum or Plasma \
+by Creatinine-based formula (MDRD)|mL/min/{1.73_m2}|70|18|0
 1742-6|Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma|U/L|22|12|0
 718-7|Hemoglobin [Mass/volume] in Blood|g/dL|13.5|1.6|1
 """

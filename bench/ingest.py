@@ -1,0 +1,147 @@
+"""FHIR ingest into the pseudonymised lake versus a raw DuckDB NDJSON -> Parquet copy.
+
+Generates synthetic bulk NDJSON with `tre demo-data` (by default about 5 million
+resources), then, in the same run and on the same (page-cached) files, times
+
+  * ours:     `tre lake ingest fhir DIR --source bench` (after `tre init`, own TRE_HOME),
+  * baseline: DuckDB `COPY (SELECT * FROM read_json(FILE)) TO 'FILE.parquet'` per file,
+
+each in its own subprocess, and prints both times, their ratio (target <= 1.5), rows per
+second and each subprocess's peak memory (max RSS from wait4). Peak memory should not grow
+with the input: compare two sizes.
+
+    .venv/bin/python bench/ingest.py                    # ~45,000 patients, ~5M resources
+    .venv/bin/python bench/ingest.py --patients 5000    # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tre.lake.synth import RESOURCE_TYPES, write_demo_data
+
+DEFAULT_PATIENTS = 45_000  # about 111 resources per patient: about 5 million resources
+TARGET_RATIO = 1.5
+TRE = Path(sys.executable).with_name("tre")
+
+BASELINE = """
+import sys, duckdb
+data, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+for name in sys.argv[3:]:
+    con.execute(
+        f"COPY (SELECT * FROM read_json('{data}/{name}', format='newline_delimited')) "
+        f"TO '{out}/{name.split('.')[0]}.parquet' (FORMAT parquet)"
+    )
+"""
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_mb: float
+    stdout: str
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> Run:
+    """Run `cmd`, returning wall time and the peak RSS of that child alone (via wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_file, err_file = proc.stdout, proc.stderr
+    assert out_file is not None and err_file is not None
+    stdout, stderr = out_file.read(), err_file.read()  # small outputs: no deadlock
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.stderr.write(stderr.decode(errors="replace")[-2000:])
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd[:4])} ...")
+    return Run(seconds, usage.ru_maxrss / 1024, stdout.decode(errors="replace"))
+
+
+def warm_page_cache(data: Path) -> None:
+    """Read every input once so neither contender pays for the first read from disk."""
+    for path in sorted(data.iterdir()):
+        with path.open("rb") as fh:
+            while fh.read(1 << 24):
+                pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--patients", type=int, default=DEFAULT_PATIENTS)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, help="where to put data (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="tre-bench-ingest-", dir=args.workdir))
+    try:
+        data, home, copies = work / "data", work / "home", work / "baseline"
+        copies.mkdir()
+        summary = write_demo_data(data, args.patients, args.seed)
+        rows = summary.total_resources
+        size_mb = sum(summary.files.values()) / 1e6
+        print(f"input: {args.patients:,} patients, {rows:,} resources, {size_mb:,.0f} MB NDJSON")
+        print(
+            f"demo-data: {summary.seconds:.1f} s "
+            f"({args.patients / summary.seconds:,.0f} patients/s, "
+            f"{rows / summary.seconds:,.0f} resources/s)"
+        )
+        warm_page_cache(data)
+
+        env = {**os.environ, "TRE_HOME": str(home)}
+        measure([str(TRE), "init"], env)
+        files = [f"{rt}.ndjson" for rt in RESOURCE_TYPES]
+        base = measure([sys.executable, "-c", BASELINE, str(data), str(copies), *files], env)
+        ours = measure(
+            [str(TRE), "lake", "ingest", "fhir", str(data), "--source", "bench", "--json"], env
+        )
+        try:
+            report = json.loads(ours.stdout)
+        except json.JSONDecodeError:
+            report = {}
+        lake_rows = report.get("rows") or report.get("total_rows")
+
+        print(
+            f"ours: tre lake ingest fhir: {ours.seconds:.2f} s, {rows / ours.seconds:,.0f} rows/s, "
+            f"peak RSS {ours.max_rss_mb:,.0f} MB"
+            + (f", lake rows {lake_rows}" if lake_rows else "")
+        )
+        print(
+            f"baseline: DuckDB read_json -> Parquet: {base.seconds:.2f} s, "
+            f"{rows / base.seconds:,.0f} rows/s, peak RSS {base.max_rss_mb:,.0f} MB"
+        )
+        ratio = ours.seconds / base.seconds
+        print(f"ratio: {ratio:.2f} (target <= {TARGET_RATIO})")
+        print("bench-result: " + json.dumps({
+            "name": "ingest",
+            "ratio": round(ratio, 3),
+            "target": TARGET_RATIO,
+            "patients": args.patients,
+            "resources": rows,
+            "ours_s": round(ours.seconds, 3),
+            "baseline_s": round(base.seconds, 3),
+            "ours_peak_rss_mb": round(ours.max_rss_mb),
+            "baseline_peak_rss_mb": round(base.max_rss_mb),
+        }))  # fmt: skip
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
