@@ -80,6 +80,13 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def lock_chain(session: Session) -> AuditHead:
+    """Lock the chain head for the rest of the transaction (serialises audited writers)."""
+    return session.execute(
+        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+    ).scalar_one()
+
+
 def record(
     session: Session,
     *,
@@ -96,9 +103,7 @@ def record(
     """
     body = body or {}
     _check_body(body)
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).scalar_one()
+    head = lock_chain(session)
     event = AuditEvent(
         seq=head.seq + 1,
         at=now_iso(),

@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     workspace_cpu_limit: float = Field(default=1.0, description="CPU limit per workspace.")
     workspace_pids_limit: int = Field(default=512, description="Process limit per workspace.")
     sources: dict[str, SourceSettings] = Field(
-        default_factory=dict,
+        default={},
         description="Per-source ingestion settings: linkage identifier system, tiers.",
     )
     lake_batch_bytes: int = Field(

@@ -66,6 +66,7 @@ def apply(settings: Settings, actor: str, path: Path) -> dict[str, Any]:
     tier = check_against_catalogue(settings, application)
     with session_scope(settings) as session:
         policy.require(settings, "project.apply", policy_input(session, actor))
+        audit.lock_chain(session)  # concurrent applications get distinct numbers
         number = (session.execute(select(func.max(Project.number))).scalar() or 0) + 1
         project = Project(
             id=f"p-{number}",

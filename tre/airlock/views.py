@@ -158,7 +158,8 @@ def permissions(
         if name == "review" and req.status != State.IN_REVIEW:
             reasons.append(_("Only a request in review can be reviewed."))
         decision = policy.decide(settings, policy_action, {**doc, **extra})
-        reasons += [r for r in decision.reasons if r not in reasons]
+        if not decision.allow:  # the policy's own words; the table's only when it is silent
+            reasons = list(decision.reasons) or reasons or [_("No policy rule allows this.")]
         out[name] = reasons
     return out
 
@@ -218,8 +219,9 @@ def list_outputs(settings: Settings, actor: str, project_id: str) -> list[dict[s
     if not root.is_dir():
         return found
     for dirpath, dirnames, filenames in os.walk(root):  # never follows links
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
+        links = [d for d in dirnames if (Path(dirpath) / d).is_symlink()]
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in links)
+        for name in sorted(filenames + links):
             path = Path(dirpath) / name
             st = path.lstat()
             rel = path.relative_to(root).as_posix()

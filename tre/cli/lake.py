@@ -146,6 +146,8 @@ def catalog(as_json: JsonFlag = False) -> None:
                 f"{ds['persons'] if ds['persons'] is not None else '-'} {_('tier')} "
                 f"{ds['tier']}{dates}"
             )
+            if ds.get("description"):
+                console.print(f"  {ds['description']}")
             for col in ds["columns"]:
                 console.print(
                     f"  {col['name']} ({col['type']}, {col['role']}): {col['description']}"

@@ -120,4 +120,18 @@ def describe(table: str, con: duckdb.DuckDBPyConnection | None = None) -> TableI
     )
 
 
-__all__ = ["ColumnInfo", "TableInfo", "connect", "data_dir", "describe", "tables"]
+# Outputs with provenance and the in-workspace pre-check (they obtain connect() lazily).
+from tre.client.check import check  # noqa: E402
+from tre.client.outputs import crosstab, table  # noqa: E402
+
+__all__ = [
+    "ColumnInfo",
+    "TableInfo",
+    "check",
+    "connect",
+    "crosstab",
+    "data_dir",
+    "describe",
+    "table",
+    "tables",
+]

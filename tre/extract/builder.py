@@ -41,12 +41,22 @@ import pyarrow as pa
 from tre.errors import UserError
 from tre.extract.filter import validate_cohort_filter
 from tre.i18n import _
-from tre.lake.pseudonymise import install_hmac
+from tre.extract.pseudonyms import (
+    OPTED_OUT,
+    PERSON_MAP,
+    IdColumn,
+    create_id_maps,
+    create_opted_out,
+    create_person_map,
+    persons_per_table,
+)
 
 IDENTIFIER_ROLES = frozenset({"person_id", "pseudonym"})
 PATIENT_TABLE = "patient"
 # Failure injection for tests of interrupted builds: SIGKILL self after N tables.
 CRASH_AFTER_ENV = "TRE_EXTRACT_CRASH_AFTER_TABLES"
+# The same Parquet settings as bench/extract.py's baseline (DuckDB's default row groups).
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
 
 Progress = Callable[[str, int, int], None]
 
@@ -140,55 +150,80 @@ def _person_column(dataset: SourceDataset) -> str | None:
     return next((c.name for c in dataset.columns if c.role == "person_id"), None)
 
 
-def _persons_sql(spec: BuildSpec, chosen: list[tuple[SourceDataset, list[SourceColumn]]]) -> str:
-    """SQL selecting the distinct lake person ids in scope, before opt-outs."""
-    if spec.cohort_filter and spec.cohort_filter.strip():
-        patients = [(d, c) for d, c in chosen if d.table == PATIENT_TABLE]
-        if len(patients) != 1 or _person_column(patients[0][0]) is None:
-            raise ExtractError(
-                _("A cohort filter needs exactly one granted patient dataset."),
-                hint=_("Grant the patient table of one source, or remove the cohort filter."),
-            )
-        dataset, cols = patients[0]
-        usable = [c.name for c in cols if c.role not in IDENTIFIER_ROLES]
-        predicate = validate_cohort_filter(spec.cohort_filter, usable)
-        pid = _quote(_person_column(dataset) or "")
-        return (
-            f"SELECT DISTINCT {pid} AS lake_pid FROM read_parquet({_literal(str(dataset.path))})"
-            f" WHERE ({predicate}) AND {pid} IS NOT NULL"
+def _cohort_sql(spec: BuildSpec, chosen: list[tuple[SourceDataset, list[SourceColumn]]]) -> str:
+    """SQL selecting the lake person ids the cohort filter keeps ("" without a filter)."""
+    if not (spec.cohort_filter and spec.cohort_filter.strip()):
+        return ""
+    patients = [(d, c) for d, c in chosen if d.table == PATIENT_TABLE]
+    if len(patients) != 1 or _person_column(patients[0][0]) is None:
+        raise ExtractError(
+            _("A cohort filter needs exactly one granted patient dataset."),
+            hint=_("Grant the patient table of one source, or remove the cohort filter."),
         )
-    parts = []
-    for dataset, _cols in chosen:
+    dataset, cols = patients[0]
+    usable = [c.name for c in cols if c.role not in IDENTIFIER_ROLES]
+    predicate = validate_cohort_filter(spec.cohort_filter, usable)
+    pid = _quote(_person_column(dataset) or "")
+    return f"SELECT {pid} FROM read_parquet({_literal(str(dataset.path))}) WHERE ({predicate})"
+
+
+def _id_kinds(
+    chosen: list[tuple[SourceDataset, list[SourceColumn]]],
+) -> dict[str, list[IdColumn]]:
+    """Granted identifier columns other than a table's person column, by column name."""
+    kinds: dict[str, list[IdColumn]] = {}
+    for dataset, cols in chosen:
         pid_col = _person_column(dataset)
-        if pid_col:
-            parts.append(
-                f"SELECT {_quote(pid_col)} AS lake_pid "
-                f"FROM read_parquet({_literal(str(dataset.path))})"
-            )
-    if not parts:
-        return "SELECT NULL::VARCHAR AS lake_pid WHERE false"
-    return (
-        "SELECT DISTINCT lake_pid FROM ("
-        + " UNION ALL ".join(parts)
-        + ") WHERE lake_pid IS NOT NULL"
-    )
+        for col in cols:
+            if col.role in IDENTIFIER_ROLES and col.name != pid_col:
+                kinds.setdefault(col.name, []).append(
+                    IdColumn(
+                        _literal(str(dataset.path)),
+                        _quote(col.name),
+                        _quote(pid_col) if pid_col else None,
+                    )
+                )
+    return kinds
 
 
-def _select_sql(dataset: SourceDataset, cols: list[SourceColumn]) -> str:
+def _select_sql(
+    dataset: SourceDataset,
+    cols: list[SourceColumn],
+    id_maps: Mapping[str, str],
+    person_filter: str,
+) -> str:
+    """The rows and columns of one table as the extract holds them.
+
+    `person_filter` says how rows are restricted to the persons in scope when the person
+    column is not granted: "map" (semi-join `_person_map`), "optout" (drop null and
+    opted-out persons) or "notnull". When it is granted, the inner join to `_person_map`
+    that replaces it does the restriction.
+    """
     pid_col = _person_column(dataset)
-    exprs = []
+    exprs, joins, where = [], [], []
     for col in cols:
         q = _quote(col.name)
         if col.name == pid_col:
             exprs.append(f"p.project_pid AS {q}")
         elif col.role in IDENTIFIER_ROLES:
-            exprs.append(f"lake_hmac(t.{q}) AS {q}")
+            alias = f"k{len(joins)}"
+            joins.append(f"LEFT JOIN {id_maps[col.name]} AS {alias} ON t.{q} = {alias}.lake_value")
+            exprs.append(f"{alias}.project_value AS {q}")
         else:
             exprs.append(f"t.{q}")
     source = f"read_parquet({_literal(str(dataset.path))}) AS t"
     if pid_col:
-        source += f" JOIN _persons AS p ON t.{_quote(pid_col)} = p.lake_pid"
-    return f"SELECT {', '.join(exprs)} FROM {source}"
+        pid = f"t.{_quote(pid_col)}"
+        if any(c.name == pid_col for c in cols):
+            source += f" JOIN {PERSON_MAP} AS p ON {pid} = p.lake_pid"
+        elif person_filter == "map":
+            where.append(f"{pid} IN (SELECT lake_pid FROM {PERSON_MAP})")
+        else:
+            where.append(f"{pid} IS NOT NULL")
+            if person_filter == "optout":
+                where.append(f"{pid} NOT IN (SELECT lake_pid FROM {OPTED_OUT})")
+    sql = f"SELECT {', '.join(exprs)} FROM {source} {' '.join(joins)}"
+    return sql + (f" WHERE {' AND '.join(where)}" if where else "")
 
 
 def file_sha256(path: Path) -> str:
@@ -208,28 +243,34 @@ def _maybe_crash(tables_done: int) -> None:
 def build_extract(spec: BuildSpec, out_dir: Path, progress: Progress | None = None) -> BuildResult:
     """Write the extract for `spec` into the new directory `out_dir` (see module doc)."""
     chosen = _resolve(spec)
+    cohort_sql = _cohort_sql(spec, chosen)  # validates the filter before anything is written
     total = len(chosen) + 2
     report = progress or (lambda _step, _done, _total: None)
     (out_dir / "data").mkdir(parents=True)
-    con = duckdb.connect()
+    # Row order means nothing in an extract; not keeping it lets COPY write in parallel.
+    con = duckdb.connect(config={"preserve_insertion_order": False})
     try:
-        install_hmac(con, spec.secret)
         report("persons", 0, total)
-        opted = pa.table({"lake_pid": pa.array(sorted(set(spec.opted_out)), pa.string())})
-        con.register("_opted_out", opted)
-        con.execute(
-            "CREATE TEMP TABLE _persons AS SELECT lake_pid, lake_hmac(lake_pid) AS project_pid "
-            f"FROM ({_persons_sql(spec, chosen)}) "
-            "WHERE lake_pid NOT IN (SELECT lake_pid FROM _opted_out)"
+        opted = create_opted_out(con, spec.opted_out)
+        with_pid = [(i, d) for i, (d, _c) in enumerate(chosen) if _person_column(d)]
+        create_person_map(
+            con,
+            [IdColumn(_literal(str(d.path)), _quote(_person_column(d) or "")) for _i, d in with_pid],
+            cohort_sql or None,
+            spec.secret,
         )
-        con.unregister("_opted_out")
-        persons_total = _scalar(con, "SELECT count(*) FROM _persons")
+        per_source = persons_per_table(con)
+        persons_of = {i: per_source.get(n, 0) for n, (i, _d) in enumerate(with_pid)}
+        id_maps = create_id_maps(con, _id_kinds(chosen), spec.secret, bool(cohort_sql))
+        person_filter = "map" if cohort_sql else ("optout" if opted else "notnull")
+        persons_total = _scalar(con, f"SELECT count(*) FROM {PERSON_MAP}")
         tables = []
         for done, (dataset, cols) in enumerate(chosen, start=1):
             report(dataset.name, done, total)
-            tables.append(_write_table(con, dataset, cols, out_dir))
+            sql = _select_sql(dataset, cols, id_maps, person_filter)
+            tables.append(_write_table(con, dataset, cols, sql, persons_of.get(done - 1), out_dir))
             _maybe_crash(done)
-        persons = con.sql("SELECT lake_pid FROM _persons").to_arrow_table()["lake_pid"]
+        persons = con.sql(f"SELECT lake_pid FROM {PERSON_MAP}").to_arrow_table()["lake_pid"]
     finally:
         con.close()
     report("catalogue", total - 1, total)
@@ -243,7 +284,7 @@ def build_extract(spec: BuildSpec, out_dir: Path, progress: Progress | None = No
             {"source": s, "snapshot_id": i}
             for s, i in sorted({(d.source, d.snapshot_id) for d, _c in chosen})
         ],
-        "cohort_filter": bool(spec.cohort_filter and spec.cohort_filter.strip()),
+        "cohort_filter": bool(cohort_sql),
         "persons": persons_total,
         "tables": tables,
         "catalog_sha256": file_sha256(out_dir / "catalog.duckdb"),
@@ -261,29 +302,20 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def _write_table(
-    con: duckdb.DuckDBPyConnection, dataset: SourceDataset, cols: list[SourceColumn], out: Path
+    con: duckdb.DuckDBPyConnection,
+    dataset: SourceDataset,
+    cols: list[SourceColumn],
+    select_sql: str,
+    persons: int | None,
+    out: Path,
 ) -> dict[str, Any]:
+    """COPY one table to Parquet; `persons` comes from the person map (None: no person)."""
     rel = f"data/{dataset.name}.parquet"
     target = out / rel
     row = con.execute(
-        f"COPY ({_select_sql(dataset, cols)}) TO {_literal(str(target))} "
-        "(FORMAT parquet, COMPRESSION zstd)"
+        f"COPY ({select_sql}) TO {_literal(str(target))} ({PARQUET_OPTIONS})"
     ).fetchall()
     rows = int(row[0][0]) if row else 0
-    pid_col = _person_column(dataset)
-    persons: int | None = None
-    if pid_col and any(c.name == pid_col for c in cols):
-        persons = _scalar(
-            con,
-            f"SELECT count(DISTINCT {_quote(pid_col)}) FROM read_parquet({_literal(str(target))})",
-        )
-    elif pid_col:
-        persons = _scalar(
-            con,
-            f"SELECT count(DISTINCT t.{_quote(pid_col)}) FROM "
-            f"read_parquet({_literal(str(dataset.path))}) t SEMI JOIN _persons p "
-            f"ON t.{_quote(pid_col)} = p.lake_pid",
-        )
     return {
         "name": dataset.name,
         "source": dataset.source,

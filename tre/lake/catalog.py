@@ -36,6 +36,7 @@ class Dataset:
     tier: str
     columns: list[Column]
     coverage: dict[str, Any] | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def load_catalog(settings: Settings) -> Catalog:
                     tier=info.get("tier", "standard"),
                     columns=[Column(**c) for c in info["columns"]],
                     coverage=info.get("coverage"),
+                    description=info.get("description", ""),
                 )
             )
     return Catalog(datasets=datasets, opted_out=len(opted_out(settings)))

@@ -540,6 +540,20 @@ TABLES: tuple[FhirTable, ...] = (
 )
 BY_TYPE = {t.resource_type: t for t in TABLES}
 
+DESCRIPTIONS = {
+    "patient": "One row per person: demographics, generalised birth and death month, region.",
+    "encounter": "Contacts with care services: class, type, reason and period.",
+    "condition": "Diagnoses and problems, coded, with onset and abatement.",
+    "observation": "Measurements and findings (vital signs, laboratory results, surveys).",
+    "medication_request": "Prescriptions and medication orders.",
+    "procedure": "Procedures performed, coded, with their period.",
+    "immunization": "Vaccinations given.",
+    "allergy_intolerance": "Allergies and intolerances.",
+    "diagnostic_report": "Diagnostic reports (codes and dates; report text removed).",
+    "claim": "Claims for payment: type, billable period and total (costs).",
+    "explanation_of_benefit": "Adjudicated claims: totals and payments (costs).",
+}
+
 # Fields that exist only in earlier FHIR versions (STU3/DSTU2); R4 renamed or removed them.
 PRE_R4_FIELDS: dict[str, tuple[str, ...]] = {
     "Observation": ("context",),

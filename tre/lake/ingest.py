@@ -23,7 +23,7 @@ from tre.errors import InputError, UserError
 from tre.i18n import _
 from tre.lake import fhir, fhir_read
 from tre.lake.events import record_event
-from tre.lake.fhir_tables import TABLES
+from tre.lake.fhir_tables import DESCRIPTIONS, TABLES
 from tre.lake.fhir_types import R4_RESOURCE_TYPES
 from tre.lake.pseudonymise import check_source_name
 from tre.lake.publish import Outcome, TablePart, connect, engine_errors, finish
@@ -167,6 +167,7 @@ def ingest_fhir(
                 staging / "parts" / f"{t.table}.parquet",
                 {c.name: (c.description, c.role) for c in t.columns},
                 t.date_column,
+                DESCRIPTIONS[t.table],
             )
             for t in TABLES
             if t.table in writers.writers

@@ -5,9 +5,9 @@ The register is `lake_path/optouts.jsonl`, one JSON object per line
 atomically (write aside, fsync, rename), so a reader never sees half a register.
 
 The person pseudonym follows the lake's rule: `HMAC(key, namespace + "|" + id)` where the
-namespace is the source's configured linkage identifier system if it has one (then `id` is
-that identifier's value, e.g. an SSN), else the source name (then `id` is the source's
-patient id).
+namespace is the source's linkage identifier system if it has one (from settings, else the
+one its latest snapshot was ingested with; then `id` is that identifier's value, e.g. an
+SSN), else the source name (then `id` is the source's patient id).
 """
 
 from __future__ import annotations
@@ -24,16 +24,25 @@ from tre.errors import UserError
 from tre.i18n import _
 from tre.lake.events import record_event
 from tre.lake.pseudonymise import check_source_name, person_pseudonym
+from tre.lake.snapshots import latest_by_source
 
 
 def register_path(settings: Settings) -> Path:
     return settings.lake_path / "optouts.jsonl"
 
 
+def linkage_system(settings: Settings, source: str) -> str | None:
+    """The source's linkage system: from settings, else the one its latest snapshot used."""
+    config = settings.sources.get(source)
+    if config and config.linkage_system:
+        return config.linkage_system
+    latest = latest_by_source(settings).get(source)
+    return latest.get("linkage_system") if latest else None
+
+
 def lake_person_id(settings: Settings, source: str, identifier: str) -> str:
     """The lake person pseudonym of `identifier` as known to `source`."""
-    config = settings.sources.get(source)
-    namespace = config.linkage_system if config and config.linkage_system else source
+    namespace = linkage_system(settings, source) or source
     return person_pseudonym(settings.read_lake_key(), namespace, identifier)
 
 

@@ -55,6 +55,7 @@ class TablePart:
     path: Path
     columns: dict[str, tuple[str, str]]  # name -> (description, role)
     date_column: str | None = None
+    description: str = ""
 
 
 @dataclass
@@ -131,6 +132,7 @@ def _describe(
     ]
     return {
         "file": part.path.name,
+        "description": part.description,
         "rows": int(rows),
         "persons": None if persons is None else int(persons),
         "sha256": file_sha256(part.path),

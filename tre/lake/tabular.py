@@ -210,7 +210,11 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
             extra={"linkage_system": system, "inputs": {"files": 1}},
         )
         manifest = finish(
-            con, settings, staging, {table: TablePart(part, descriptions, date_column)}, outcome
+            con,
+            settings,
+            staging,
+            {table: TablePart(part, descriptions, date_column, str(spec.get("description", "")))},
+            outcome,
         )
     record_event(
         settings,

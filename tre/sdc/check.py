@@ -12,7 +12,7 @@ import os
 import re
 import stat as stat_module
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,6 @@ class CheckContext:
     unit: str | None = None
     stat: str | None = None
     cell_stats: pa.Table | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def check_file(
@@ -280,7 +279,7 @@ def _parse_text(report: FileReport, text: str, extension: str) -> tuple[str, Tab
     if stripped[:1] in ("{", "["):
         try:
             document = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # malformed or hostile (deeply nested) JSON
             document = None
         if document is not None:
             if isinstance(document, dict) and "cells" in document and "nbformat" in document:

@@ -46,30 +46,32 @@ def cell_statistics(
     val = quote(value) if value else "1"
     stat_sql = {
         "count": f"count(DISTINCT {quote(unit)})" if unit else "count(*)",
-        "sum": f"sum({val})",
-        "mean": f"avg({val})",
-        "median": f"median({val})",
-        "max": f"max({val})",
-        "min": f"min({val})",
+        "sum": "sum(__v)",
+        "mean": "avg(__v)",
+        "median": "median(__v)",
+        "max": "max(__v)",
+        "min": "min(__v)",
     }[stat]
     k = max(int(nk_n), 2)
     grid = " CROSS JOIN ".join(f"(SELECT DISTINCT {c} FROM src)" for c in keys)
     if unit:
         # Each unit's contribution is its sum within the cell.
         cells_sql = f"""
-        per_unit AS (SELECT {key_list}, {quote(unit)} AS __u, sum(__v) AS __c FROM src GROUP BY ALL),
+        per_unit AS (
+            SELECT {key_list}, {quote(unit)} AS __u, sum(__v) AS __c FROM src GROUP BY ALL),
         contrib AS (
             SELECT {key_list}, sum(__c) AS total, max(__c, {k}) AS top, count(*) AS n_units,
                    count(*) FILTER (WHERE __c < 0) AS n_negative
             FROM per_unit GROUP BY ALL),
-        figures AS (SELECT {key_list}, {stat_sql.replace(val, "__v")} AS stat_value, count(*) AS n_records
-                    FROM src GROUP BY ALL),
+        figures AS (
+            SELECT {key_list}, {stat_sql} AS stat_value, count(*) AS n_records
+            FROM src GROUP BY ALL),
         cells AS (SELECT * FROM figures JOIN contrib USING ({key_list}))"""
         select_src = f"SELECT {key_list}, {val} AS __v, {quote(unit)} FROM {source}"
     else:
         cells_sql = f"""
         cells AS (
-            SELECT {key_list}, {stat_sql.replace(val, "__v")} AS stat_value, count(*) AS n_records,
+            SELECT {key_list}, {stat_sql} AS stat_value, count(*) AS n_records,
                    count(*) AS n_units, sum(__v) AS total, max(__v, {k}) AS top,
                    count(*) FILTER (WHERE __v < 0) AS n_negative
             FROM src GROUP BY ALL)"""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from tre.errors import InputError
 from tre.sdc._i18n import _
+from tre.sdc.check import CheckContext
 from tre.sdc.findings import Finding
 from tre.sdc.sqlguard import ensure_read_only_select
 from tre.sdc.tabulate import crosstab, result_table, sha256
@@ -50,6 +51,14 @@ class Verification:
     cell_stats: pa.Table | None = None
     by: list[str] = field(default_factory=list)
     stat: str | None = None
+
+    def context(self, base: CheckContext | None = None) -> CheckContext:
+        """`base` (or an empty context) with the contributor statistics computed here, so that
+        `check_file` applies threshold and dominance to the verified figures."""
+        context = replace(base) if base is not None else CheckContext()
+        if self.cell_stats is not None and self.by:
+            context = replace(context, cell_stats=self.cell_stats, by=self.by, stat=self.stat)
+        return context
 
 
 def sidecar_path(csv_path: str | Path) -> Path:

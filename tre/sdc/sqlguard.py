@@ -28,7 +28,7 @@ _DENIED_FUNCTION = re.compile(
 _PATH_LIKE = re.compile(r"[./\\:*?~]")
 
 
-def ensure_read_only_select(sql: str) -> exp.Expression:
+def ensure_read_only_select(sql: str) -> exp.Query:
     """Return the parsed query, or raise InputError saying why it is refused."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]

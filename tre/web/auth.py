@@ -23,6 +23,7 @@ from urllib.parse import quote
 from fastapi import Request
 
 from tre.errors import UserError
+from tre.i18n import _
 
 TEST_COOKIE = "tre_test_user"
 
@@ -88,6 +89,6 @@ class Auth:
     def check_csrf(self, username: str | None, token: str | None) -> None:
         if not token or not hmac.compare_digest(token, self.csrf_token(username)):
             raise CsrfFailed(
-                "The form has expired or did not come from this portal.",
-                hint="Reload the page and try again.",
+                _("The form has expired or did not come from this portal."),
+                hint=_("Reload the page and try again."),
             )

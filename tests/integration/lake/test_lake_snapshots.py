@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tre import audit
 from tre.cli import main
 from tre.config import load_settings
+from tre.db import session_scope
 from tre.lake.catalog import load_catalog
 from tre.lake.ingest import ingest_fhir
 from tre.lake.snapshots import list_snapshots
@@ -103,6 +105,10 @@ def test_each_ingest_is_a_new_immutable_snapshot(
     assert all(c["description"] for c in encounter["columns"])
     assert catalog["opted_out"] == 0
     assert "Device" in second["unmodelled"]
+    with session_scope(settings) as session:
+        events = [e for e in audit.export(session) if e["action"] == "lake.ingest"]
+    assert [e["object_id"] for e in events] == [first["id"], second["id"]]
+    assert events[1]["body"]["source"] == "bulk"
 
 
 def test_tier_comes_from_source_settings(tre_home: Path, synthea_bulk: Path) -> None:

@@ -194,7 +194,7 @@ def test_optout_stored_only_as_pseudonym(
     lake: tuple[Settings, dict[str, Any]], tmp_path: Path
 ) -> None:
     base, manifest = lake
-    settings = make_settings(base.home, sources={"synthea": {"linkage_system": SSN}})
+    settings = base  # the source's linkage system comes from its latest snapshot
     patient = next(p for p in resources([BULK]) if p["resourceType"] == "Patient")
     ssn = next(i["value"] for i in patient["identifier"] if i.get("system") == SSN)
     entry = add_optout(settings, "synthea", ssn)

@@ -8,8 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tre import audit
 from tre.cli import main
 from tre.config import load_settings
+from tre.db import session_scope
 from tre.lake.optout import opted_out
 from tre.lake.pseudonymise import person_pseudonym
 from tre.lake.snapshots import list_snapshots
@@ -109,3 +111,7 @@ def test_optout_commands_store_only_the_pseudonym(
         if path.is_file():
             assert raw_id.encode() not in path.read_bytes(), path.name
     assert run(["optout", "add", "--source", "Bad Name", "--id", raw_id]) != 0
+    with session_scope(load_settings()) as session:
+        events = [e for e in audit.export(session) if e["action"] == "lake.optout"]
+    assert [e["object_id"] for e in events] == [entry["person_id"]]
+    assert raw_id not in json.dumps(events)

@@ -315,3 +315,28 @@ def test_users_bootstrap_and_roles(gov: Settings) -> None:
     with pytest.raises(PolicyDenied):
         users.list_users(gov, "bob")
     assert actions(gov) == ["user.add", "user.add", "user.roles"]
+
+
+def test_concurrent_applications_get_distinct_ids(people: Settings, application_file: Path) -> None:
+    import threading
+
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def apply_once(applicant: str) -> None:
+        try:
+            ids.append(projects.apply(people, applicant, application_file)["id"])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=apply_once, args=(name,))
+        for name in ("lena", "otto", "ana", "lena", "otto", "ana")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(ids, key=lambda i: int(i[2:])) == [f"p-{n}" for n in range(1, 7)]
+    assert chain_ok(people)

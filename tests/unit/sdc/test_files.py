@@ -212,3 +212,9 @@ def test_messages_never_carry_cell_values(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "f.csv", ["group", "n"], [[f"={secret}", 3]])
     for finding in check(path).findings:
         assert secret not in finding.message
+
+
+def test_deeply_nested_json_is_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert check(path).verdict in ("review", "block")

@@ -206,3 +206,40 @@ def test_client_refuses_bad_names_and_sql(tmp_path: Path, con: duckdb.DuckDBPyCo
     with pytest.raises(OutputError):
         table("COPY claim TO 'x.csv'", "x", con=con, directory=outputs)
     assert not outputs.exists() or list(outputs.iterdir()) == []
+
+
+def test_client_imports_without_server_dependencies() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for m in ['babel', 'pydantic', 'typer', 'rich', 'sqlalchemy', 'fastapi']:\n"
+        "    sys.modules[m] = None\n"
+        "from tre import client\n"
+        "assert callable(client.check) and callable(client.crosstab) and callable(client.table)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_verified_statistics_feed_the_checks(
+    tmp_path: Path, extract: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    from tre.sdc import SdcParams, check_file
+
+    out = crosstab(
+        "claim",
+        index="region",
+        columns="sex",
+        values="cost",
+        aggfunc="sum",
+        unit="person_id",
+        name="total_cost",
+        con=con,
+        directory=tmp_path,
+    )
+    result = verify(out, f"{out}.tre.json", extract / "catalog.duckdb")
+    assert result.status == "verified"
+    report = check_file(out, SdcParams(), result.context())
+    found = {f.rule for f in report.findings}
+    assert "threshold" in found and "contributors-unknown" not in found

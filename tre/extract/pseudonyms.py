@@ -1,0 +1,138 @@
+"""Per-project pseudonyms as mapping tables: each distinct lake value is hashed once.
+
+The project pseudonym of a lake value `v` is `HMAC-SHA256(project_secret, v)` (64 lower-case
+hex digits), the same construction and result as `tre.lake.pseudonymise.install_hmac`:
+
+    sha256(K ^ opad || unhex(sha256(K ^ ipad || utf8(v))))
+
+Here the two padded keys are bound as the prepared parameters `$ipad` and `$opad` of the one
+statement that builds a mapping (never written into SQL text), instead of being read per row
+from a key table through scalar subqueries, which DuckDB re-plans as joins.
+
+Hashing is the expensive part of a build, and lake identifiers repeat (a person has many
+rows, an encounter several conditions), so the builder hashes each distinct value once and
+hash-joins the tables to the result:
+
+- `_person_map (lake_pid, project_pid)`: the persons in scope (see `create_person_map`).
+  An inner join to it both restricts a table to those persons and re-pseudonymises its
+  person column, in one join.
+- one `_ids_<n> (lake_value, project_value)` per other identifier column name ("kind", e.g.
+  `encounter_id`), from the distinct values of that column across every granted table, so
+  the same lake value gets the same project value in every table and is hashed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from tre.lake.pseudonymise import padded_keys
+
+PERSON_MAP = "_person_map"
+PERSON_TABLES = "_person_tables"
+OPTED_OUT = "_opted_out"
+
+
+@dataclass(frozen=True)
+class IdColumn:
+    """One identifier column of one lake file."""
+
+    path: str  # SQL string literal of the Parquet path
+    column: str  # quoted column name
+    person_column: str | None = None  # quoted person column of the same file, if any
+
+
+def hmac_sql(expr: str) -> str:
+    """SQL for HMAC-SHA256 of the VARCHAR `expr` under the key bound as `$ipad`/`$opad`."""
+    # encode() gives the UTF-8 bytes (a ::BLOB cast would interpret escapes).
+    return f"sha256($opad || unhex(sha256($ipad || encode({expr}))))"
+
+
+def key_parameters(secret: bytes) -> dict[str, bytes]:
+    """The prepared parameters `hmac_sql` expects."""
+    inner, outer = padded_keys(secret)
+    return {"ipad": inner, "opad": outer}
+
+
+def create_opted_out(con: duckdb.DuckDBPyConnection, lake_pids: Iterable[str]) -> int:
+    """Temp table `_opted_out (lake_pid)`; returns how many it holds."""
+    values = sorted(set(lake_pids))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {OPTED_OUT} (lake_pid VARCHAR PRIMARY KEY)")
+    if values:
+        con.executemany(f"INSERT INTO {OPTED_OUT} VALUES (?)", [[v] for v in values])
+    return len(values)
+
+
+def create_person_map(
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[IdColumn],
+    cohort_sql: str | None,
+    secret: bytes,
+) -> None:
+    """Create `_person_tables (lake_pid, src)` and `_person_map (lake_pid, project_pid)`.
+
+    `sources[i]` is the person column of table `i`. Persons in scope: the distinct non-null
+    ids of all sources (restricted to `cohort_sql`, a query yielding `lake_pid`, if given),
+    minus `_opted_out` (which must exist). `_person_tables` says which tables hold which
+    person in scope, so per-table person counts need no second pass over the data.
+    """
+    if sources:
+        union = " UNION ALL ".join(
+            f"SELECT {s.column} AS lake_pid, {i} AS src FROM read_parquet({s.path})"
+            for i, s in enumerate(sources)
+        )
+    else:
+        union = "SELECT NULL::VARCHAR AS lake_pid, 0 AS src WHERE false"
+    cohort = f" AND lake_pid IN ({cohort_sql})" if cohort_sql else ""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PERSON_TABLES} AS "
+        f"SELECT lake_pid, src FROM ({union}) AS u "
+        f"WHERE lake_pid IS NOT NULL{cohort} "
+        f"AND lake_pid NOT IN (SELECT lake_pid FROM {OPTED_OUT}) GROUP BY lake_pid, src"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PERSON_MAP} AS "
+        f"SELECT lake_pid, {hmac_sql('lake_pid')} AS project_pid "
+        f"FROM (SELECT DISTINCT lake_pid FROM {PERSON_TABLES})",
+        key_parameters(secret),
+    )
+
+
+def persons_per_table(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """Persons in scope per table index (tables without any are absent)."""
+    rows = con.execute(f"SELECT src, count(*) FROM {PERSON_TABLES} GROUP BY src").fetchall()
+    return {int(src): int(n) for src, n in rows}
+
+
+def create_id_maps(
+    con: duckdb.DuckDBPyConnection,
+    kinds: Mapping[str, Sequence[IdColumn]],
+    secret: bytes,
+    restrict_to_persons: bool,
+) -> dict[str, str]:
+    """One mapping table per identifier kind; returns kind -> table name.
+
+    With `restrict_to_persons` (a cohort filter, which may leave out most persons), only
+    values on rows of persons in `_person_map` are hashed; otherwise every value is (the few
+    extra values of opted-out persons cost less than a join, and are never written).
+    """
+    tables = {}
+    params = key_parameters(secret)
+    for n, (kind, columns) in enumerate(sorted(kinds.items())):
+        parts = []
+        for c in columns:
+            where = f"{c.column} IS NOT NULL"
+            if restrict_to_persons and c.person_column:
+                where += f" AND {c.person_column} IN (SELECT lake_pid FROM {PERSON_MAP})"
+            parts.append(f"SELECT {c.column} AS v FROM read_parquet({c.path}) WHERE {where}")
+        table = f"_ids_{n}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS "
+            f"SELECT v AS lake_value, {hmac_sql('v')} AS project_value "
+            f"FROM (SELECT DISTINCT v FROM ({' UNION ALL '.join(parts)}))",
+            params,
+        )
+        tables[kind] = table
+    return tables
