@@ -90,7 +90,7 @@ def _signed_in(browser: Any, base: str, user: str) -> Any:
 def test_submit_review_release_download(
     browser: Any, site: tuple[Settings, str, str], tmp_path: Path
 ) -> None:
-    settings, project, base = site
+    _settings, _project, base = site
     shots = Shots(tmp_path)
 
     lena = _signed_in(browser, base, "lena")

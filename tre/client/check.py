@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tre.sdc import CheckContext, FileReport, SdcParams, check_file
-from tre.sdc.tabulate import SIDECAR_SUFFIX, stats_from_json
+if TYPE_CHECKING:  # tre.sdc is imported when a check runs, keeping `import tre.client` light
+    from tre.sdc import CheckContext, FileReport, SdcParams
+
+SIDECAR_SUFFIX = ".tre.json"
 
 
 def check(path: str | Path, params: SdcParams | dict[str, Any] | None = None) -> FileReport:
     """Check one output file; print nothing, return the report (`.verdict`, `.findings`)."""
+    from tre.sdc import CheckContext, SdcParams, check_file
+
     if not isinstance(params, SdcParams):
         params = SdcParams.from_mapping(params)
     path = Path(path)
@@ -28,6 +32,9 @@ def check(path: str | Path, params: SdcParams | dict[str, Any] | None = None) ->
 
 
 def _context_from_sidecar(sidecar: Path) -> CheckContext:
+    from tre.sdc import CheckContext
+    from tre.sdc.tabulate import stats_from_json
+
     try:
         document = json.loads(sidecar.read_text("utf-8"))
     except (OSError, ValueError):

@@ -27,17 +27,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from tre.sdc.sqlguard import ensure_read_only_select
-from tre.sdc.tabulate import (
-    SIDECAR_SUFFIX,
-    SIDECAR_VERSION,
-    csv_bytes,
-    result_table,
-    sha256,
-    stats_to_json,
-    write_atomically,
-)
-from tre.sdc.tabulate import crosstab as compute_crosstab
+# tre.sdc is imported inside the functions: `import tre.client` stays light.
 
 OUTPUTS_ENV = "TRE_OUTPUTS_DIR"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
@@ -78,6 +68,8 @@ def _target(name: str, directory: str | Path | None) -> Path:
 
 
 def _check_sql(sql: str) -> str:
+    from tre.sdc.sqlguard import ensure_read_only_select
+
     try:
         ensure_read_only_select(sql)
     except Exception as exc:
@@ -96,6 +88,8 @@ def extract_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     manifest = catalog.parent / "manifest.json"
     info: dict[str, Any] = {"catalog": str(catalog)}
     if manifest.is_file():
+        from tre.sdc.tabulate import sha256
+
         data = manifest.read_bytes()
         info["manifest_sha256"] = sha256(data)
         try:
@@ -118,6 +112,15 @@ def _write(
     con: duckdb.DuckDBPyConnection,
     stats: pa.Table | None,
 ) -> Path:
+    from tre.sdc.tabulate import (
+        SIDECAR_SUFFIX,
+        SIDECAR_VERSION,
+        csv_bytes,
+        sha256,
+        stats_to_json,
+        write_atomically,
+    )
+
     data = csv_bytes(table)
     sidecar = {
         "tre_sidecar": SIDECAR_VERSION,
@@ -145,6 +148,8 @@ def table(
     directory: str | Path | None = None,
 ) -> Path:
     """Run a SELECT on the extract and write its result as outputs/<name>.csv with provenance."""
+    from tre.sdc.tabulate import result_table
+
     _check_sql(sql)
     connection = _connection(con)
     result = result_table(connection, sql)
@@ -166,6 +171,8 @@ def crosstab(
     """Cross-tabulate `aggfunc` of `values` by `index` x `columns` over `source` (a table
     name or a SELECT), counting people when `unit` names the person column, and write
     outputs/<name>.csv with provenance including contributor statistics per cell."""
+    from tre.sdc.tabulate import crosstab as compute_crosstab
+
     sql = source if not _IDENTIFIER.match(source.strip()) else f"SELECT * FROM {source.strip()}"
     _check_sql(sql)
     index_list = [index] if isinstance(index, str) else list(index)

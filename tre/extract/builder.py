@@ -40,7 +40,6 @@ import pyarrow as pa
 
 from tre.errors import UserError
 from tre.extract.filter import validate_cohort_filter
-from tre.i18n import _
 from tre.extract.pseudonyms import (
     OPTED_OUT,
     PERSON_MAP,
@@ -50,6 +49,7 @@ from tre.extract.pseudonyms import (
     create_person_map,
     persons_per_table,
 )
+from tre.i18n import _
 
 IDENTIFIER_ROLES = frozenset({"person_id", "pseudonym"})
 PATIENT_TABLE = "patient"
@@ -200,7 +200,9 @@ def _select_sql(
     that replaces it does the restriction.
     """
     pid_col = _person_column(dataset)
-    exprs, joins, where = [], [], []
+    exprs: list[str] = []
+    joins: list[str] = []
+    where: list[str] = []
     for col in cols:
         q = _quote(col.name)
         if col.name == pid_col:
@@ -253,12 +255,10 @@ def build_extract(spec: BuildSpec, out_dir: Path, progress: Progress | None = No
         report("persons", 0, total)
         opted = create_opted_out(con, spec.opted_out)
         with_pid = [(i, d) for i, (d, _c) in enumerate(chosen) if _person_column(d)]
-        create_person_map(
-            con,
-            [IdColumn(_literal(str(d.path)), _quote(_person_column(d) or "")) for _i, d in with_pid],
-            cohort_sql or None,
-            spec.secret,
-        )
+        person_columns = [
+            IdColumn(_literal(str(d.path)), _quote(_person_column(d) or "")) for _i, d in with_pid
+        ]
+        create_person_map(con, person_columns, cohort_sql or None, spec.secret)
         per_source = persons_per_table(con)
         persons_of = {i: per_source.get(n, 0) for n, (i, _d) in enumerate(with_pid)}
         id_maps = create_id_maps(con, _id_kinds(chosen), spec.secret, bool(cohort_sql))

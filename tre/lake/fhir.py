@@ -9,6 +9,8 @@ maps the source-local person pseudonym to the linkage one.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pyarrow as pa
 
@@ -81,26 +83,45 @@ def prepare(con: duckdb.DuckDBPyConnection, source: str, key: bytes) -> None:
     )
 
 
+def _header_structure() -> str:
+    """What `load_batch` reads from every resource to classify it (one parse per resource)."""
+    fields: dict[str, object] = {
+        "resourceType": "VARCHAR",
+        "id": "VARCHAR",
+        "subject": {"reference": "VARCHAR"},
+        "patient": {"reference": "VARCHAR"},
+    }
+    for names in PRE_R4_FIELDS.values():
+        fields.update(dict.fromkeys(names, "JSON"))
+    return _quote(json.dumps(fields, separators=(",", ":")))
+
+
 def _problem_sql() -> str:
     pre_r4 = " OR ".join(
-        f"(rtype = '{rtype}' AND ("
-        + " OR ".join(f"json_exists(res, '$.{f}')" for f in fields)
-        + "))"
+        f"(rtype = '{rtype}' AND (" + " OR ".join(f"h.{f} IS NOT NULL" for f in fields) + "))"
         for rtype, fields in PRE_R4_FIELDS.items()
     )
-    subject_checks = " OR ".join(
-        f"(rtype = '{t.resource_type}' AND lake_person(json_extract_string(res, "
-        f"'$.{t.subject_field}.reference')) IS NULL)"
-        for t in BY_TYPE.values()
-        if t.subject_field
+    by_field: dict[str, list[str]] = {}
+    for table in BY_TYPE.values():
+        if table.subject_field:
+            by_field.setdefault(table.subject_field, []).append(f"'{table.resource_type}'")
+    subject = (
+        "CASE "
+        + " ".join(
+            f"WHEN rtype IN ({', '.join(types)}) THEN h.{field}.reference"
+            for field, types in by_field.items()
+        )
+        + " END"
     )
+    linked = ", ".join(t for types in by_field.values() for t in types)
     return (
-        "CASE WHEN NOT json_valid(res) THEN 'malformed_json' "
+        "CASE WHEN NOT valid THEN 'malformed_json' "
         "WHEN rtype IS NULL OR (rtype NOT IN (SELECT name FROM r4_types) "
         "AND rtype NOT IN (SELECT name FROM other_types)) THEN 'unknown_type' "
         f"WHEN rtype IN (SELECT name FROM other_types) OR {pre_r4} THEN 'not_r4' "
-        "WHEN rtype IN ('Patient') AND json_extract_string(res, '$.id') IS NULL THEN 'no_id' "
-        f"WHEN {subject_checks} THEN 'no_subject' END"
+        "WHEN rtype = 'Patient' AND h.id IS NULL THEN 'no_id' "
+        f"WHEN rtype IN ({linked}) AND (ref_id({subject}) IS NULL "
+        f"OR coalesce(ref_type({subject}), 'Patient') <> 'Patient') THEN 'no_subject' END"
     )
 
 
@@ -115,7 +136,10 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE docs AS
-            SELECT file_no, line, kind, rtrim(doc, chr(10) || chr(13) || ' ') AS doc
+            SELECT file_no, line, kind, doc,
+                   kind = 'bundle' AND coalesce(json_extract_string(
+                       CASE WHEN json_valid(doc) THEN doc END, '$.resourceType') = 'Bundle',
+                       false) AS is_bundle
             FROM batch_in WHERE trim(doc, chr(10) || chr(13) || ' ' || chr(9)) <> ''
             """
         )
@@ -126,28 +150,23 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
         CREATE OR REPLACE TEMP TABLE raw AS
         WITH resources AS (
             SELECT file_no, line, NULL::INTEGER AS entry, doc AS res FROM docs
-            WHERE kind = 'ndjson'
-               OR NOT json_valid(doc)
-               OR coalesce(json_extract_string(doc, '$.resourceType'), '') <> 'Bundle'
+            WHERE NOT is_bundle
             UNION ALL
             SELECT file_no, line, unnest(range(1, len(entries) + 1))::INTEGER AS entry,
                    unnest(entries)::VARCHAR AS res
             FROM (SELECT file_no, line, json_extract(doc, '$.entry[*].resource') AS entries
-                  FROM docs
-                  WHERE kind = 'bundle' AND json_valid(doc)
-                    AND json_extract_string(doc, '$.resourceType') = 'Bundle')
+                  FROM docs WHERE is_bundle)
         ),
-        typed AS (
-            SELECT *, CASE WHEN json_valid(res) THEN json_extract_string(res, '$.resourceType')
-                      END AS rtype
-            FROM resources
-        )
-        SELECT *, {_problem_sql()} AS problem FROM typed
+        checked AS (SELECT *, json_valid(res) AS valid FROM resources),
+        headed AS (
+            SELECT *, from_json(CASE WHEN valid THEN res END, {_header_structure()}) AS h
+            FROM checked
+        ),
+        typed AS (SELECT *, h.resourceType AS rtype FROM headed)
+        SELECT file_no, line, entry, res, rtype, {_problem_sql()} AS problem FROM typed
         UNION ALL
         SELECT file_no, line, NULL, NULL, NULL, 'empty' FROM docs
-        WHERE kind = 'bundle' AND json_valid(doc)
-          AND json_extract_string(doc, '$.resourceType') = 'Bundle'
-          AND coalesce(json_array_length(doc, '$.entry'), 0) = 0
+        WHERE is_bundle AND coalesce(json_array_length(doc, '$.entry'), 0) = 0
         """
     )
     con.execute("DROP TABLE docs")

@@ -53,7 +53,8 @@ def cell_statistics(
         "min": "min(__v)",
     }[stat]
     k = max(int(nk_n), 2)
-    grid = " CROSS JOIN ".join(f"(SELECT DISTINCT {c} FROM src)" for c in keys)
+    # Levels seen in any cell are the levels in the data: no second scan of the source.
+    grid = " CROSS JOIN ".join(f"(SELECT DISTINCT {c} FROM cells)" for c in keys)
     if unit:
         # Each unit's contribution is its sum within the cell.
         cells_sql = f"""

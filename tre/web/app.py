@@ -62,7 +62,9 @@ class Portal:
         with session_scope(self.settings) as session:
             return list(actor_document(session, username)["roles"])
 
-    def render(self, request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    def render(
+        self, request: Request, template: str, status: int = 200, **ctx: Any
+    ) -> HTMLResponse:
         lang = i18n.negotiate(request)
         user = self.auth.user(request)
         body = self.env.get_template(template).render(
@@ -115,7 +117,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status = 403 if isinstance(exc, PolicyDenied) else 404 if isinstance(exc, NotFound) else 400
         reasons = exc.reasons if isinstance(exc, PolicyDenied) else []
         return portal.render(
-            request, "error.html", status=status, error=exc, reasons=reasons, kind=type(exc).__name__
+            request,
+            "error.html",
+            status=status,
+            error=exc,
+            reasons=reasons,
+            kind=type(exc).__name__,
         )
 
     return app

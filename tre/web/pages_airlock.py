@@ -41,9 +41,7 @@ def my_requests(request: Request) -> HTMLResponse:
     p = portal(request)
     user = p.user(request, required=True)
     rows = [r for r in views.list_requests(p.settings, user) if r["author"] == user]
-    mine = [
-        pr for pr in projects.list_projects(p.settings, user) if pr.get("status") == "approved"
-    ]
+    mine = [pr for pr in projects.list_projects(p.settings, user) if pr.get("status") == "approved"]
     return p.render(request, "requests.html", requests=rows, projects=mine)
 
 
@@ -226,5 +224,8 @@ def download(request: Request, rid: str, path: str) -> Response:
         found,
         media_type="application/octet-stream",
         filename=path.rsplit("/", 1)[-1],
-        headers={"X-Content-SHA256": digest, "Content-Security-Policy": "default-src 'none'; sandbox"},
+        headers={
+            "X-Content-SHA256": digest,
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
     )

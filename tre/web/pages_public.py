@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -63,8 +64,16 @@ def login(request: Request, next: str = "") -> Response:
     p = portal(request)
     if p.auth.hub is None:
         return p.render(request, "login_unavailable.html", status=503)
-    state = p.auth.hub.generate_state(next_url=_safe_next(p, next))
-    response = RedirectResponse(f"{p.auth.hub.login_url}&state={state}", status_code=303)
+    hub = p.auth.hub
+    params = {}
+    verifier = None
+    if getattr(hub, "pkce_enabled", False):
+        verifier, challenge, method = hub.generate_pkce_code_challenge()
+        params = {"code_challenge": challenge, "code_challenge_method": method}
+    extra = {"code_verifier": verifier} if verifier else {}
+    state = hub.generate_state(next_url=_safe_next(p, next), **extra)
+    params["state"] = state
+    response = RedirectResponse(f"{hub.login_url}&{urlencode(params)}", status_code=303)
     response.set_cookie(p.auth.hub.state_cookie_name, state, httponly=True, samesite="lax")
     return response
 
@@ -75,8 +84,11 @@ def oauth_callback(request: Request, code: str = "", state: str = "") -> Respons
     hub = p.auth.hub
     if hub is None or not code or state != request.cookies.get(hub.state_cookie_name):
         return p.render(request, "login_unavailable.html", status=403)
-    token = hub.token_for_code(code)
-    response = RedirectResponse(_safe_next(p, hub.get_next_url(state)), status_code=303)
+    next_url = hub.get_next_url(state)
+    verifier = hub.get_code_verifier(state)
+    hub.clear_oauth_state(state)
+    token = hub.token_for_code(code, code_verifier=verifier)
+    response = RedirectResponse(_safe_next(p, next_url), status_code=303)
     response.set_cookie(hub.cookie_name, token, httponly=True, samesite="lax")
     response.delete_cookie(hub.state_cookie_name)
     return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from tre.airlock.intake import IntakeRefused, intake_file
 from tre.airlock.store import ContentStore
 from tre.config import Settings, load_settings
 from tre.db import dispose_engines, init_db
+from tre.db.testing import postgres_schema
 
 
 def tree_digest(root: Path) -> dict[str, tuple[str, str]]:
@@ -77,13 +79,20 @@ def refuse(outputs: Path, store: ContentStore) -> Callable[..., IntakeRefused]:
     return run
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, str]]:
-    """Migrated database, people, approved project p-1 with outputs/ and an extract."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Settings, str]]:
+    """Migrated database (SQLite, and PostgreSQL in a schema of its own), people, and an
+    approved project p-1 with outputs/ and an extract."""
     from airlock_world import build
 
-    settings = load_settings()
-    init_db(settings)
-    project_id = build(settings, tmp_path, monkeypatch)
-    yield settings, project_id
-    dispose_engines()
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(postgres_schema(os.environ["TRE_TEST_POSTGRES_URL"]))
+            monkeypatch.setenv("TRE_DATABASE_URL", url)
+        settings = load_settings()
+        init_db(settings)
+        project_id = build(settings, tmp_path, monkeypatch)
+        yield settings, project_id
+        dispose_engines()

@@ -40,7 +40,9 @@ def csrf(html: str) -> str:
     return found.group(1)
 
 
-def _released(settings: Settings, project: str, text: str = COUNTS, name: str = "counts.csv") -> str:
+def _released(
+    settings: Settings, project: str, text: str = COUNTS, name: str = "counts.csv"
+) -> str:
     (settings.workspaces_path / project / "outputs" / name).write_text(text)
     rid = str(service.create(settings, "lena", project, "Counts")["id"])
     service.add_files(settings, "lena", rid, [name])
@@ -106,7 +108,9 @@ def test_author_sees_review_disabled_with_reason(portal: World) -> None:
     page = lena.get(f"/requests/{rid}").text
     assert re.search(r"<button[^>]*disabled[^>]*>Submit review", page)
     assert "the author of a request never reviews it" in page
-    r = lena.post(f"/requests/{rid}/review", data={"vote:counts.csv": "approve", "csrf": csrf(page)})
+    r = lena.post(
+        f"/requests/{rid}/review", data={"vote:counts.csv": "approve", "csrf": csrf(page)}
+    )
     assert r.status_code == 403 and "never reviews" in r.text
 
 

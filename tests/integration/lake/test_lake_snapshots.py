@@ -99,6 +99,7 @@ def test_each_ingest_is_a_new_immutable_snapshot(
     assert {d["snapshot_id"] for d in names.values()} == {second["id"]}
     encounter = names["bulk.encounter"]
     assert encounter["rows"] == 1215 and encounter["persons"] == 13
+    assert encounter["description"].startswith("Contacts with care")
     assert encounter["tier"] == "standard" and encounter["coverage"]["min"]
     roles = {c["name"]: c["role"] for c in encounter["columns"]}
     assert roles["person_id"] == "person_id" and roles["encounter_id"] == "pseudonym"

@@ -51,8 +51,12 @@ def test_every_resource_validates_as_fhir_r4(demo: Any) -> None:
     _, resources = demo
     for rt, rows in resources.items():
         model = get_fhir_model_class(rt)
-        for row in rows[:400]:
+        # A sample, plus every rarer shape: panels with components, maiden names, deaths.
+        rare = [r for r in rows if {"component", "deceasedDateTime", "diagnosis"} & r.keys()]
+        rare += [r for r in rows if rt == "Patient" and len(r["name"]) > 2]
+        for row in rows[:200] + rare[:200]:
             model.model_validate(row)
+    assert any("component" in r for r in resources["Observation"][:500])
 
 
 def test_summary_counts_match_the_files(tmp_path: Path) -> None:
@@ -157,7 +161,7 @@ def test_codes_use_the_standard_systems(demo: Any) -> None:
 
 def test_population_has_japans_shape_and_all_47_prefectures() -> None:
     rng = np.random.default_rng(11)
-    people = draw_patients(rng, 20_000)
+    people = draw_patients(rng, 8_000)
     rows = [json.loads(x) for x in bytes(lines_bytes(render_patients(rng, people, 0))).splitlines()]
     states = Counter(p["address"][0]["state"] for p in rows)
     assert set(states) == {p[1] for p in PREFECTURES}

@@ -12,7 +12,6 @@ from functools import cache
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tre.lake.synth import fmt
 from tre.lake.synth.population import REFERENCE_DAY, WINDOW_START_DAY, Patients
@@ -148,8 +147,3 @@ def render_claims(
         fmt.num(enc.cost.astype(np.int64)), ',"currency":"JPY"}}', procedure_item,
         '],"total":{"value":', fmt.num(total.astype(np.int64)), ',"currency":"JPY"}}\n',
     )  # fmt: skip
-
-
-def nonempty(values: pa.Array) -> np.ndarray:
-    """A numpy mask of the non-empty strings of `values`."""
-    return np.asarray(pc.greater(pc.binary_length(values), 0))

@@ -12,10 +12,13 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+import pyarrow as pa
 
 from tre.errors import UserError
 from tre.i18n import _
@@ -128,14 +131,22 @@ def write_demo_data(
                 rt: _open(staging / file_name(rt, compressed), compressed, stack)
                 for rt in RESOURCE_TYPES
             }
+            # One writer thread: compressing and writing chunk i (zlib and file I/O release
+            # the GIL) overlaps rendering chunk i + 1; at most two chunks are held at once.
+            writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+            pending: Future[None] | None = None
             for index, first in enumerate(range(0, patients, chunk_size)):
                 n = min(chunk_size, patients - first)
-                for rt, arrays in render_chunk(seed, index, first, n).items():
-                    for lines in arrays:
-                        handles[rt].write(lines_bytes(lines))
-                        summary.resources[rt] += len(lines)
+                chunk = render_chunk(seed, index, first, n)
+                for rt, arrays in chunk.items():
+                    summary.resources[rt] += sum(len(lines) for lines in arrays)
+                if pending is not None:
+                    pending.result()  # re-raises a write error here
+                pending = writer.submit(_write_chunk, handles, chunk)
                 if on_chunk is not None:
                     on_chunk(n)
+            if pending is not None:
+                pending.result()
         _publish(out, staging, compressed, summary)
     except OSError as exc:
         raise UserError(
@@ -146,6 +157,12 @@ def write_demo_data(
         shutil.rmtree(staging, ignore_errors=True)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _write_chunk(handles: dict[str, BinaryIO], chunk: dict[str, list[pa.Array]]) -> None:
+    for rt, arrays in chunk.items():
+        for lines in arrays:
+            handles[rt].write(lines_bytes(lines))
 
 
 def _publish(out: Path, staging: Path, compressed: bool, summary: DemoSummary) -> None:
