@@ -200,6 +200,7 @@ def main() -> None:
             container_labels=dict(LABELS),
             operator_interval_seconds=3600,
             access_check="spawn_access:start_reasons",
+            portal=False,
         )
         hub_times: list[float] = []
         run_times: list[float] = []

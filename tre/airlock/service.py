@@ -10,15 +10,16 @@ author sees the findings before submitting; they are re-verified and re-checked 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tre import audit, policy
-from tre.airlock import facts, release
+from tre.airlock import checks, facts, release
+from tre.airlock.checks import outputs_dir
 from tre.airlock.intake import intake_file
 from tre.airlock.states import EDITABLE, State, check_transition
 from tre.airlock.store import ContentStore
@@ -27,7 +28,6 @@ from tre.db import Project, session_scope
 from tre.db.airlock_models import AirlockRequest, Comment, FileGroup, FileVote, RequestFile
 from tre.errors import InputError, InvalidTransition, NotFound
 from tre.i18n import _
-from tre.sdc.check import CheckContext, check_file
 
 VOTES = ("approve", "changes_requested")
 DEFAULT_GROUP = "main"
@@ -39,10 +39,6 @@ def now() -> datetime:
 
 def content_store(settings: Settings) -> ContentStore:
     return ContentStore(settings.airlock_path / "store")
-
-
-def outputs_dir(settings: Settings, project_id: str) -> Path:
-    return settings.workspaces_path / project_id / "outputs"
 
 
 def load(session: Session, request_id: str) -> AirlockRequest:
@@ -100,7 +96,19 @@ def _require_editable(
 
 
 # --- drafting -----------------------------------------------------------------------------
-def create(settings: Settings, actor: str, project_id: str, title: str) -> dict[str, Any]:
+def create(
+    settings: Settings,
+    actor: str,
+    project_id: str,
+    title: str,
+    paths: list[str] | None = None,
+    group: str = DEFAULT_GROUP,
+    context: str | None = None,
+    controls: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Create a draft, optionally with files and a group's context and controls, in one
+    transaction: a refused file leaves no draft behind."""
     title = title.strip()
     if not title:
         raise InputError(_("A release request needs a title."), hint=_("Say what the files show."))
@@ -115,6 +123,11 @@ def create(settings: Settings, actor: str, project_id: str, title: str) -> dict[
         session.add(req)
         session.flush()
         _audit(session, actor, "create", req)
+        if paths:
+            _add(session, settings, actor, req, paths, group, progress)
+        if context is not None or controls is not None:
+            grp = _group(session, req, group.strip() or DEFAULT_GROUP)
+            grp.context, grp.controls = (context or "").strip(), (controls or "").strip()
         return {"id": req.id, "status": req.status}
 
 
@@ -156,38 +169,63 @@ def add_files(
     request_id: str,
     paths: list[str],
     group: str = DEFAULT_GROUP,
+    progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Copy files from outputs/ into the store, check them, and add them to a draft."""
+    """Copy files from outputs/ into the store, check them, and add them to a draft.
+
+    All or nothing: one refused file leaves the request as it was. `progress` is called
+    with each path once it has been copied and checked.
+    """
     with session_scope(settings) as session:
         req = load(session, request_id)
         _require_editable(session, settings, actor, req)
-        project = session.get(Project, req.project_id)
-        params, _required = facts.tier_limits(settings, project.tier if project else "standard")
-        store = content_store(settings)
-        grp = _group(session, req, group.strip() or DEFAULT_GROUP)
-        context = _check_context(settings, session, req.project_id)
-        added = []
-        for path in paths:
-            stored = intake_file(
-                outputs_dir(settings, req.project_id),
-                path,
-                store,
-                max_bytes=params.max_file_bytes,
-                allowed_types=params.allowed_types,
-            )
-            report = _check(store, stored.sha256, stored.path, params, context)
-            existing = next((f for f in req.files if f.path == stored.path), None)
-            row = existing or RequestFile(request=req, path=stored.path)
-            row.group_id, row.sha256, row.size = grp.id, stored.sha256, stored.size
-            row.detected_type, row.rows, row.added_at = stored.detected_type, stored.rows, now()
-            row.report, row.verdict = report, report["verdict"]
-            session.add(row)
-            _audit(
-                session, actor, "add_file", req, path=row.path, sha256=row.sha256,
-                size=row.size, verdict=row.verdict,
-            )  # fmt: skip
-            added.append(file_summary(row))
-        return added
+        return _add(session, settings, actor, req, paths, group, progress)
+
+
+def _add(
+    session: Session,
+    settings: Settings,
+    actor: str,
+    req: AirlockRequest,
+    paths: list[str],
+    group: str,
+    progress: Callable[[str], None] | None,
+) -> list[dict[str, Any]]:
+    project = session.get(Project, req.project_id)
+    params, _required = facts.tier_limits(settings, project.tier if project else "standard")
+    store = content_store(settings)
+    grp = _group(session, req, group.strip() or DEFAULT_GROUP)
+    context = checks.check_context(settings, session, req.project_id)
+    added = []
+    for path in paths:
+        stored = intake_file(
+            outputs_dir(settings, req.project_id),
+            path,
+            store,
+            max_bytes=params.max_file_bytes,
+            allowed_types=params.allowed_types,
+        )
+        sidecar = None
+        if stored.detected_type in ("csv", "tsv"):
+            sidecar = checks.intake_sidecar(settings, req.project_id, store, stored.path)
+        report = checks.run(
+            settings, req.project_id, store, stored.sha256, stored.path, params, context,
+            sidecar,
+        )  # fmt: skip
+        existing = next((f for f in req.files if f.path == stored.path), None)
+        row = existing or RequestFile(request=req, path=stored.path)
+        row.group_id, row.sha256, row.size = grp.id, stored.sha256, stored.size
+        row.detected_type, row.rows, row.added_at = stored.detected_type, stored.rows, now()
+        row.report, row.verdict = report, report["verdict"]
+        session.add(row)
+        _audit(
+            session, actor, "add_file", req, path=row.path, sha256=row.sha256,
+            size=row.size, verdict=row.verdict,
+        )  # fmt: skip
+        added.append(file_summary(row))
+        if progress is not None:
+            progress(row.path)
+    return added
 
 
 def remove_file(settings: Settings, actor: str, request_id: str, path: str) -> None:
@@ -199,33 +237,6 @@ def remove_file(settings: Settings, actor: str, request_id: str, path: str) -> N
             raise NotFound(_("The request has no file {path}.").format(path=path))
         req.files.remove(row)
         _audit(session, actor, "remove_file", req, path=path)
-
-
-def _check_context(settings: Settings, session: Session, project_id: str) -> CheckContext:
-    ids = facts.person_ids(settings, project_id)
-    manifests = []
-    for other in session.execute(
-        select(AirlockRequest).where(
-            AirlockRequest.project_id == project_id, AirlockRequest.status == "released"
-        )
-    ).scalars():
-        try:
-            manifests.append(release.read_manifest(settings.airlock_path, other.id))
-        except NotFound:
-            continue
-    return CheckContext(
-        person_ids=ids,
-        n_persons=len(ids) if ids is not None else None,
-        earlier_releases=facts.earlier_release_tables(settings, manifests),
-    )
-
-
-def _check(
-    store: ContentStore, digest: str, name: str, params: Any, context: CheckContext
-) -> dict[str, Any]:
-    context.filename = name
-    report = check_file(store.path(digest), params, context)
-    return report.to_dict() | {"path": name}
 
 
 def file_summary(row: RequestFile) -> dict[str, Any]:
@@ -266,10 +277,15 @@ def submit(settings: Settings, actor: str, request_id: str) -> dict[str, Any]:
         store = content_store(settings)
         project = session.get(Project, req.project_id)
         params, _required = facts.tier_limits(settings, project.tier if project else "standard")
-        context = _check_context(settings, session, req.project_id)
+        context = checks.check_context(settings, session, req.project_id)
         for row in req.files:
             store.verify(row.sha256)
-            row.report = _check(store, row.sha256, row.path, params, context)
+            sidecar = (row.report.get("sidecar") or {}).get("sha256")
+            if sidecar:
+                store.verify(sidecar)
+            row.report = checks.run(
+                settings, req.project_id, store, row.sha256, row.path, params, context, sidecar
+            )
             row.verdict = row.report["verdict"]
         blocks = sum(1 for f in req.files if f.verdict == "block")
         _move(session, settings, req, "system", "checks_done", None, blocking=blocks)

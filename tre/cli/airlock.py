@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tre.airlock import service, views
-from tre.cli.common import JsonFlag, console, emit, settings
+from tre.cli.common import JsonFlag, console, emit, err_console, settings
 from tre.config import current_actor
 from tre.errors import InputError
 from tre.i18n import _
@@ -56,6 +58,16 @@ def _render_detail(d: dict[str, Any]) -> None:
         console.print(f"  {_('comment')} ({c['visibility']}) {c['author']}: {c['body']}")
 
 
+def _with_progress(work: Callable[[Callable[[str], None] | None], Any], n: int, quiet: bool) -> Any:
+    """Run `work(tick)` with a progress bar over `n` files, unless output is JSON."""
+    if quiet or n == 0:
+        return work(None)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(_("Copying and checking files"), total=n)
+        return work(lambda _path: bar.advance(task))
+
+
 @app.command()
 def submit(
     files: Annotated[list[str] | None, typer.Argument(help="Paths under outputs/.")] = None,
@@ -80,11 +92,23 @@ def submit(
     s, actor = settings(), current_actor()
     if (project is None) == (request is None):
         raise InputError(_("Give either --project (a new request) or --request (an existing one)."))
-    rid = request or service.create(s, actor, str(project), title or _("Release request"))["id"]
-    if files:
-        service.add_files(s, actor, rid, list(files), group)
-    if context is not None or controls is not None:
-        service.set_group(s, actor, rid, group, context, controls)
+    if request is None:  # one transaction: a refused file leaves no draft behind
+        rid = _with_progress(
+            lambda tick: service.create(
+                s, actor, str(project), title or _("Release request"), list(files or []),
+                group, context, controls, tick,
+            )["id"],
+            len(files or []), as_json,
+        )  # fmt: skip
+    else:
+        rid = request
+        if files:
+            _with_progress(
+                lambda tick: service.add_files(s, actor, rid, list(files), group, tick),
+                len(files), as_json,
+            )  # fmt: skip
+        if context is not None or controls is not None:
+            service.set_group(s, actor, rid, group, context, controls)
     result = views.show(s, actor, rid) if draft else service.submit(s, actor, rid)
     emit(result if draft else {**views.show(s, actor, rid), **result}, as_json, _render_detail)
 

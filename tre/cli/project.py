@@ -51,6 +51,14 @@ def _parse_date(value: str | None, option: str) -> date | None:
         raise typer.BadParameter(_("use the form YYYY-MM-DD"), param_hint=option) from None
 
 
+def _notify_hub(cfg: Any) -> None:
+    """Stop the workspaces that just lost their right, if a hub runs here (else its operator
+    service does it at its next round)."""
+    from tre.workspace.enforce import notify_hub
+
+    notify_hub(cfg)
+
+
 @app.command()
 def apply(
     file: Annotated[Path, typer.Argument(help="Application YAML file.")],
@@ -92,7 +100,10 @@ def revoke(
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke an approved project and its permit."""
-    emit(projects.revoke(settings(), current_actor(), project_id, reason), as_json, _render_project)
+    cfg = settings()
+    result = projects.revoke(cfg, current_actor(), project_id, reason)
+    _notify_hub(cfg)
+    emit(result, as_json, _render_project)
 
 
 @app.command()
@@ -111,6 +122,7 @@ def members(
         result = projects.add_member(cfg, actor, project_id, username, role)
     else:
         result = projects.remove_member(cfg, actor, project_id, username)
+        _notify_hub(cfg)
     emit(result, as_json, _render_project)
 
 

@@ -1,36 +1,31 @@
 """`tre up`: run the hub (and its services) on 127.0.0.1:8000 until Ctrl-C.
 
-Initialises TRE_HOME; with --demo loads demo data, users and a project through the other
-commands' services when they exist (a missing piece is reported, not fatal); builds the
-workspace image if it is missing; starts JupyterHub. Ctrl-C stops the hub, its servers and
-containers, the packet filter and the workspace network.
+Initialises TRE_HOME; with --demo makes the demo world through the services
+(`tre.workspace.demo`: demo data, ingest, users, an approved and provisioned project) and
+approved hub accounts with a password and a TOTP secret each. Builds the workspace image if
+it is missing, then starts JupyterHub (NativeAuthenticator, TOTP required) with its services
+(idle culler, operator, portal). A second run reuses what the first made. Without a Docker
+engine the hub still starts, and says that workspaces need one. Ctrl-C stops the hub, its
+servers and containers, the packet filter and the workspace network.
 """
 
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from tre.cli.common import JsonFlag, console, emit, settings
+from tre.cli.common import JsonFlag, console, emit, err_console, settings
 from tre.config import Settings
 from tre.i18n import _
 
-DEMO_PASSWORD = "tre-demo-password"  # noqa: S105 - demo accounts only, printed to the operator
-DEMO_USERS = {
-    "admin": "admin",
-    "checker1": "output checker",
-    "checker2": "output checker",
-    "analyst1": "analyst",
-    "analyst2": "analyst",
-}
+ROLE_NAMES = {"admin": "admin", "output_checker": "output checker", "analyst": "analyst"}
 
 
 def _docker_reason() -> str | None:
+    """Why no Docker engine can be used here, or None when one answers."""
     try:
         import docker
 
@@ -40,37 +35,96 @@ def _docker_reason() -> str | None:
     return None
 
 
-def _tre(*args: str) -> bool:
-    """Run another `tre` command; report and carry on when it fails."""
-    done = subprocess.run(
-        [sys.executable, "-c", "from tre.cli import main; main()", *args], check=False
-    )
-    if done.returncode != 0:
-        console.print(_("[yellow]Skipped:[/] tre ") + " ".join(args))
-    return done.returncode == 0
+def _demo(cfg: Settings, quiet: bool) -> dict[str, Any]:
+    from tre.workspace.demo import DEMO_PEOPLE, hub_accounts, setup_demo
+
+    labels = {
+        "demo-data": _("Generating demo data"),
+        "ingest": _("Ingesting demo data into the lake"),
+        "project": _("Creating the demo project"),
+        "provision": _("Provisioning the demo project's extract"),
+    }
+    with err_console.status(_("Preparing the demo"), spinner="dots") as status:
+
+        def say(step: str) -> None:
+            if not quiet:
+                status.update(labels.get(step, step))
+
+        world = setup_demo(cfg, say)
+        accounts = hub_accounts(cfg, list(DEMO_PEOPLE))
+    return {
+        "project": world.project_id,
+        "datasets": world.datasets,
+        "accounts": {
+            user: {"roles": roles, **accounts[user]} for user, roles in world.users.items()
+        },
+    }
 
 
-def _demo(cfg: Settings) -> None:
-    data = cfg.home_path / "demo-data"
-    if not data.exists() and not _tre("demo-data", "--patients", "200", "--out", str(data)):
-        return
-    _tre("lake", "ingest", "fhir", str(data), "--source", "demo")
-    for user, role in DEMO_USERS.items():
-        _tre("user", "add", user, "--role", role.replace("output checker", "output_checker"))
-
-
-def _ensure_image(cfg: Settings) -> None:
+def _ensure_image(cfg: Settings, quiet: bool) -> None:
     import docker
 
-    client = docker.from_env()
-    if client.images.list(name=cfg.workspace_image):
+    from tre.workspace.image import BuildOptions, build_workspace_image
+
+    if docker.from_env().images.list(name=cfg.workspace_image):
         return
-    console.print(_("Building the workspace image (first run only)..."))
-    _tre("image", "build")
+    options = BuildOptions(
+        tag=cfg.workspace_image, log_path=cfg.home_path / "logs" / "image-build.log"
+    )
+    with err_console.status(_("Building the workspace image (first run only)")) as status:
+
+        def report(phase: str, detail: str) -> None:
+            if not quiet:
+                status.update(f"{phase}: {detail}")
+
+        build_workspace_image(options, report)
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _render(info: dict[str, Any]) -> None:
+    console.print(_("The TRE is running at {url}").format(url=info["url"]))
+    console.print(_("Portal: {url}").format(url=info["url"] + "/services/portal/"))
+    if info.get("docker") is not None:
+        console.print(
+            "[yellow]"
+            + _(
+                "No Docker engine answers ({reason}): sign-in and the portal work, but "
+                "workspaces need one. Install docker.io, start dockerd, then run `tre up` again."
+            ).format(reason=info["docker"])
+            + "[/]"
+        )
+    demo = info.get("demo")
+    if not demo:
+        console.print(_("Sign up as `admin` (approved at once), then approve others at /hub/authorize."))
+    else:
+        console.print(
+            _("Demo project {project} is approved and provisioned. Demo accounts:").format(
+                project=demo["project"]
+            )
+        )
+        for user, account in demo["accounts"].items():
+            role = ", ".join(ROLE_NAMES.get(r, r) for r in account["roles"])
+            console.print(
+                f"  {role:15} {user:10} {_('password')}: {account['password']}  "
+                f"{_('TOTP key')}: {account['totp_secret']}"
+            )
+        console.print(
+            _(
+                "Every account needs a one-time code at sign-in: add its TOTP key to an "
+                "authenticator app (time-based, SHA-1, 6 digits, 30 s; or make a QR code of "
+                "its otpauth:// URI, printed with --json), or run `oathtool --totp -b KEY`. "
+                "Then sign in at {url}/hub/login with username, password and the current code."
+            ).format(url=info["url"])
+        )
+        console.print(
+            _("Analysts open the workspace at {url}/hub/spawn/<user>/{project}").format(
+                url=info["url"], project=demo["project"]
+            )
+        )
+    console.print(_("Press Ctrl-C to stop everything."))
 
 
 def up(
@@ -86,47 +140,21 @@ def up(
 
     cfg = settings()
     initialise(cfg)
-    if demo:
-        _demo(cfg)
+    info: dict[str, Any] = {"demo": _demo(cfg, as_json) if demo else None}
     reason = _docker_reason()
-    if reason is not None:
-        emit(
-            {"error": "no-docker", "reason": reason},
-            as_json,
-            lambda _d: console.print(
-                _(
-                    "No Docker engine answers: workspaces need one (install docker.io and start"
-                    " dockerd), then run `tre up` again."
-                )
-            ),
-        )
-        raise typer.Exit(3)
-    _ensure_image(cfg)
-    options = HubOptions(
-        gateway="",
-        auth="shared-password" if demo else "native",
-        shared_password=DEMO_PASSWORD if demo else "",
-    )
+    info["docker"] = reason
+    if reason is None:
+        _ensure_image(cfg, as_json)
     # Ctrl-C and a plain `kill` both stop everything cleanly, even when started in background.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    with running_hub(cfg, options) as hub:
-        info = {"url": hub.public_url, "users": DEMO_USERS if demo else {"admin": "admin"}}
-        if demo:
-            info["password"] = DEMO_PASSWORD
-
-        def render(_d: object) -> None:
-            console.print(_("The TRE is running at ") + hub.public_url)
-            if demo:
-                for user, role in DEMO_USERS.items():
-                    console.print(f"  {role:15} {user} / {DEMO_PASSWORD}")
-            else:
-                console.print(_("Sign up as `admin`, then approve others at /hub/authorize."))
-            console.print(_("Press Ctrl-C to stop everything."))
-
-        emit(info, as_json, render)
+    options = HubOptions(gateway="", auth="native", admin_users=["admin"])
+    with running_hub(cfg, options, with_docker=reason is None) as hub:
+        info["url"] = hub.public_url
+        emit(info, as_json, _render)
         try:
             while hub.process.poll() is None:
                 time.sleep(1)
         except KeyboardInterrupt:
-            console.print(_("Stopping the hub, its workspaces and network..."))
+            if not as_json:
+                console.print(_("Stopping the hub, its workspaces and network..."))

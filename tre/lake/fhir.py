@@ -134,42 +134,40 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
     con.register("batch_in", batch)
     try:
         con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE docs AS
-            SELECT file_no, line, kind, doc,
-                   kind = 'bundle' AND coalesce(json_extract_string(
-                       CASE WHEN json_valid(doc) THEN doc END, '$.resourceType') = 'Bundle',
-                       false) AS is_bundle
-            FROM batch_in WHERE trim(doc, chr(10) || chr(13) || ' ' || chr(9)) <> ''
+            f"""
+            CREATE OR REPLACE TEMP TABLE raw AS
+            WITH docs AS (
+                SELECT file_no, line, kind, doc,
+                       kind = 'bundle' AND coalesce(json_extract_string(
+                           CASE WHEN json_valid(doc) THEN doc END, '$.resourceType') = 'Bundle',
+                           false) AS is_bundle
+                -- blank lines are skipped; trim() is slow on long text, so only short ones
+                FROM batch_in
+                WHERE length(doc) > 16 OR trim(doc, chr(10) || chr(13) || ' ' || chr(9)) <> ''
+            ),
+            resources AS (
+                SELECT file_no, line, NULL::INTEGER AS entry, doc AS res FROM docs
+                WHERE NOT is_bundle
+                UNION ALL
+                SELECT file_no, line, unnest(range(1, len(entries) + 1))::INTEGER AS entry,
+                       unnest(entries)::VARCHAR AS res
+                FROM (SELECT file_no, line, json_extract(doc, '$.entry[*].resource') AS entries
+                      FROM docs WHERE is_bundle)
+            ),
+            checked AS (SELECT *, json_valid(res) AS valid FROM resources),
+            headed AS (
+                SELECT *, from_json(CASE WHEN valid THEN res END, {_header_structure()}) AS h
+                FROM checked
+            ),
+            typed AS (SELECT *, h.resourceType AS rtype FROM headed)
+            SELECT file_no, line, entry, res, rtype, {_problem_sql()} AS problem FROM typed
+            UNION ALL
+            SELECT file_no, line, NULL, NULL, NULL, 'empty' FROM docs
+            WHERE is_bundle AND coalesce(json_array_length(doc, '$.entry'), 0) = 0
             """
         )
     finally:
         con.unregister("batch_in")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE raw AS
-        WITH resources AS (
-            SELECT file_no, line, NULL::INTEGER AS entry, doc AS res FROM docs
-            WHERE NOT is_bundle
-            UNION ALL
-            SELECT file_no, line, unnest(range(1, len(entries) + 1))::INTEGER AS entry,
-                   unnest(entries)::VARCHAR AS res
-            FROM (SELECT file_no, line, json_extract(doc, '$.entry[*].resource') AS entries
-                  FROM docs WHERE is_bundle)
-        ),
-        checked AS (SELECT *, json_valid(res) AS valid FROM resources),
-        headed AS (
-            SELECT *, from_json(CASE WHEN valid THEN res END, {_header_structure()}) AS h
-            FROM checked
-        ),
-        typed AS (SELECT *, h.resourceType AS rtype FROM headed)
-        SELECT file_no, line, entry, res, rtype, {_problem_sql()} AS problem FROM typed
-        UNION ALL
-        SELECT file_no, line, NULL, NULL, NULL, 'empty' FROM docs
-        WHERE is_bundle AND coalesce(json_array_length(doc, '$.entry'), 0) = 0
-        """
-    )
-    con.execute("DROP TABLE docs")
 
 
 def problem_rows(
@@ -202,88 +200,95 @@ def type_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def table_select_sql(table: FhirTable) -> str:
     columns = ",\n  ".join(f"({c.sql})::{c.type} AS {c.name}" for c in table.columns)
     structure = _quote(table.structure_json)
-    return (
-        f"SELECT\n  {columns}\nFROM (SELECT from_json(res, {structure}) AS r FROM raw "
-        f"WHERE problem IS NULL AND rtype = {_quote(table.resource_type)})"
+    parsed = (
+        f"SELECT from_json(res, {structure}) AS r FROM raw "
+        f"WHERE problem IS NULL AND rtype = {_quote(table.resource_type)}"
     )
+    if table.unnest:
+        parsed = f"SELECT r, unnest(r.{table.unnest}) AS c FROM ({parsed})"
+    return f"SELECT\n  {columns}\nFROM ({parsed})"
 
 
 def table_rows(con: duckdb.DuckDBPyConnection, table: FhirTable) -> pa.Table:
     return con.sql(table_select_sql(table)).to_arrow_table()
 
 
-# Paths (per resource, JSON path lists) whose strings are removed direct identifiers.
-_ALL_RESOURCES = ("$.id", "$.identifier[*].value")
-_PEOPLE = (
-    "$.name[*].given[*]",
-    "$.name[*].family",
-    "$.name[*].text",
-    "$.telecom[*].value",
-    "$.address[*].line[*]",
-    "$.address[*].city",
-    "$.address[*].postalCode",
-    "$.address[*].district",
-    "$.address[*].text",
-    "$.contact[*].name.family",
-    "$.contact[*].name.given[*]",
-    "$.contact[*].telecom[*].value",
+_V = "VARCHAR"
+_DISPLAY = {"display": _V}
+_DISPLAY_FIELDS = (
+    "subject",
+    "patient",
+    "beneficiary",
+    "requester",
+    "recorder",
+    "asserter",
+    "practitioner",
+    "serviceProvider",
+    "provider",
 )
-_PERSON_EXTENSION_STRINGS = (
-    "$.extension[*].valueString",
-    "$.extension[*].valueAddress.city",
-    "$.extension[*].valueAddress.line[*]",
-    "$.extension[*].valueAddress.postalCode",
-)
-_REFERENCE_DISPLAYS = (
-    "$.subject.display",
-    "$.patient.display",
-    "$.beneficiary.display",
-    "$.participant[*].individual.display",
-    "$.requester.display",
-    "$.recorder.display",
-    "$.asserter.display",
-    "$.performer[*].display",
-    "$.performer[*].actor.display",
-    "$.practitioner.display",
-    "$.serviceProvider.display",
-    "$.provider.display",
-    "$.location[*].location.display",
-    "$.location.display",
-    "$.author[*].display",
-)
+# One structure for every identifying string collected from a resource (one parse each).
+_REMOVED_STRUCTURE = {
+    "id": _V,
+    "identifier": [{"value": _V}],
+    **dict.fromkeys(_DISPLAY_FIELDS, _DISPLAY),
+    "participant": [{"individual": _DISPLAY}],
+    "performer": [{"display": _V, "actor": _DISPLAY}],
+    "author": [_DISPLAY],
+    "location": "JSON",
+    "name": [{"given": [_V], "family": _V, "text": _V}],
+    "telecom": [{"value": _V}],
+    "address": [{"line": [_V], "city": _V, "postalCode": _V, "district": _V, "text": _V}],
+    "contact": [{"name": {"given": [_V], "family": _V}, "telecom": [{"value": _V}]}],
+    "extension": [
+        {"valueString": _V, "valueAddress": {"line": [_V], "city": _V, "postalCode": _V}}
+    ],
+}
+_PEOPLE = "('Patient', 'Practitioner', 'RelatedPerson', 'Person', 'Organization', 'Location')"
 
 
-def _strings_sql(paths: tuple[str, ...]) -> str:
-    """A VARCHAR[] of every string at `paths` (DuckDB allows one wildcard path per call)."""
-    parts = [
-        f"json_extract_string(res, {_quote(p)})"
-        if "*" in p
-        else f"[json_extract_string(res, {_quote(p)})]"
-        for p in paths
+def _removed_lists_sql() -> str:
+    """SQL for a VARCHAR[] of the direct-identifier strings of resource `h` (type `rtype`)."""
+    displays = ", ".join(f"h.{f}.display" for f in _DISPLAY_FIELDS)
+    every = [
+        "[h.id]",
+        "list_transform(h.identifier, lambda x: x.value)",
+        f"[{displays}]",
+        "list_transform(h.participant, lambda x: x.individual.display)",
+        "list_transform(h.performer, lambda x: coalesce(x.display, x.actor.display))",
+        "list_transform(h.author, lambda x: x.display)",
+        "CASE WHEN json_type(h.location) = 'ARRAY' "
+        "THEN json_extract_string(h.location, '$[*].location.display') "
+        "ELSE [json_extract_string(h.location, '$.display')] END",
     ]
-    return "flatten([" + ", ".join(parts) + "])"
+    people = [
+        "flatten(list_transform(h.name, lambda n: list_concat(n.given, [n.family, n.text, "
+        "concat_ws(' ', array_to_string(n.given, ' '), n.family)])))",
+        "list_transform(h.telecom, lambda t: t.value)",
+        "flatten(list_transform(h.address, lambda a: list_concat(a.line, "
+        "[a.city, a.postalCode, a.district, a.text])))",
+        "flatten(list_transform(h.contact, lambda c: list_concat(c.name.given, [c.name.family], "
+        "list_transform(c.telecom, lambda t: t.value))))",
+        "flatten(list_transform(h.extension, lambda e: list_concat(e.valueAddress.line, "
+        "[e.valueString, e.valueAddress.city, e.valueAddress.postalCode])))",
+    ]
+    every_sql = ", ".join(f"coalesce({x}, [])" for x in every)
+    people_sql = ", ".join(f"coalesce({x}, [])" for x in people)
+    return (
+        f"list_concat({every_sql}, "
+        f"CASE WHEN rtype IN {_PEOPLE} THEN list_concat({people_sql}) ELSE [] END)"
+    )
 
 
 def collect_removed(con: duckdb.DuckDBPyConnection, target: str) -> None:
     """Append the direct-identifier strings of this batch to table `target(value)`."""
-    people = "('Patient', 'Practitioner', 'RelatedPerson', 'Person', 'Organization', 'Location')"
+    structure = _quote(json.dumps(_REMOVED_STRUCTURE, separators=(",", ":")))
     con.execute(
         f"""
         INSERT INTO {target}
         SELECT DISTINCT value FROM (
-            SELECT unnest({_strings_sql(_ALL_RESOURCES + _REFERENCE_DISPLAYS)}) AS value
-            FROM raw WHERE problem IS NULL
-            UNION ALL
-            SELECT unnest({_strings_sql(_PEOPLE)}) FROM raw
-            WHERE problem IS NULL AND rtype IN {people}
-            UNION ALL
-            SELECT unnest({_strings_sql(_PERSON_EXTENSION_STRINGS)}) FROM raw
-            WHERE problem IS NULL AND rtype = 'Patient'
-            UNION ALL
-            SELECT unnest(list_transform(
-                from_json(res, '{{"name":[{{"given":["VARCHAR"],"family":"VARCHAR"}}]}}').name,
-                lambda n: concat_ws(' ', array_to_string(n.given, ' '), n.family)))
-            FROM raw WHERE problem IS NULL AND rtype IN {people}
+            SELECT unnest({_removed_lists_sql()}) AS value
+            FROM (SELECT rtype, from_json(res, {structure}) AS h FROM raw
+                  WHERE problem IS NULL)
         ) WHERE value IS NOT NULL AND length(value) >= 2
         """
     )

@@ -42,6 +42,7 @@ class FhirTable:
     columns: tuple[Column, ...]
     subject_field: str | None  # JSON field holding the patient reference; None for Patient
     date_column: str | None  # column summarised as the table's date coverage
+    unnest: str | None = None  # a list field: one row per element, bound as `c`
 
     @property
     def structure_json(self) -> str:
@@ -288,6 +289,49 @@ OBSERVATION = FhirTable(
     "effective",
 )
 
+OBSERVATION_COMPONENT = FhirTable(
+    "Observation",
+    "observation_component",
+    {
+        "id": V,
+        "subject": REF,
+        "encounter": REF,
+        "effectiveDateTime": V,
+        "effectivePeriod": PERIOD,
+        "component": [
+            {
+                "code": CONCEPT,
+                "valueQuantity": {"value": "DOUBLE", "unit": V},
+                "valueCodeableConcept": CONCEPT,
+            }
+        ],
+    },
+    (
+        Column(
+            "observation_id",
+            "lake_own('Observation', r.id)",
+            V,
+            "Keyed pseudonym of the observation this is part of.",
+            "pseudonym",
+        ),
+        _person("subject"),
+        ENC,
+        *_coded("code", "c.code", "the component"),
+        Column(
+            "effective",
+            "fhir_ts(coalesce(r.effectiveDateTime, r.effectivePeriod.start))",
+            TS,
+            "When the observation applies (UTC).",
+        ),
+        Column("value_number", "c.valueQuantity.value", "DOUBLE", "Numeric value."),
+        Column("value_unit", "c.valueQuantity.unit", V, "Unit of the numeric value."),
+        *_coded("value", "c.valueCodeableConcept", "a coded value"),
+    ),
+    "subject",
+    "effective",
+    unnest="component",
+)
+
 MEDICATION_REQUEST = FhirTable(
     "MedicationRequest",
     "medication_request",
@@ -530,6 +574,7 @@ TABLES: tuple[FhirTable, ...] = (
     ENCOUNTER,
     CONDITION,
     OBSERVATION,
+    OBSERVATION_COMPONENT,
     MEDICATION_REQUEST,
     PROCEDURE,
     IMMUNIZATION,
@@ -538,13 +583,15 @@ TABLES: tuple[FhirTable, ...] = (
     CLAIM,
     EOB,
 )
-BY_TYPE = {t.resource_type: t for t in TABLES}
+BY_TYPE = {t.resource_type: t for t in TABLES if t.unnest is None}
 
 DESCRIPTIONS = {
     "patient": "One row per person: demographics, generalised birth and death month, region.",
     "encounter": "Contacts with care services: class, type, reason and period.",
     "condition": "Diagnoses and problems, coded, with onset and abatement.",
     "observation": "Measurements and findings (vital signs, laboratory results, surveys).",
+    "observation_component": "Parts of multi-part observations (e.g. systolic and diastolic "
+    "blood pressure), one row per part.",
     "medication_request": "Prescriptions and medication orders.",
     "procedure": "Procedures performed, coded, with their period.",
     "immunization": "Vaccinations given.",

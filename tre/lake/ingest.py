@@ -75,6 +75,8 @@ class _Writers:
         self.writers: dict[str, pq.ParquetWriter] = {}
 
     def write(self, table: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
         writer = self.writers.get(table)
         if writer is None:
             writer = pq.ParquetWriter(

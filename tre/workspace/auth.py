@@ -5,7 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.handlers import LoginHandler
 from traitlets import Bool
+
+
+class _NoStats:
+    """Stands in for the statsd client JupyterHub 6 no longer gives its handlers."""
+
+    def timer(self, name: str) -> _NoStats:
+        return self
+
+    def start(self) -> _NoStats:
+        return self
+
+    def stop(self, send: bool = True) -> None:
+        return None
+
+
+class TreLoginHandler(LoginHandler):  # type: ignore[misc]
+    """NativeAuthenticator 1.3's login, which times itself with `self.statsd` (gone in
+    JupyterHub 6: every login failed with an AttributeError)."""
+
+    statsd = _NoStats()
 
 
 class TreNativeAuthenticator(NativeAuthenticator):
@@ -15,6 +36,10 @@ class TreNativeAuthenticator(NativeAuthenticator):
     """
 
     require_2fa = Bool(True, config=True, help="Require a TOTP code for every account.")
+
+    def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
+        handlers: list[tuple[str, Any]] = super().get_handlers(app)
+        return [(url, TreLoginHandler if h is LoginHandler else h) for url, h in handlers]
 
     def create_user(self, username: str, password: str, **kwargs: Any) -> Any:
         if self.require_2fa:

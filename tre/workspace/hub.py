@@ -49,6 +49,7 @@ class HubOptions:
     operator_interval_seconds: int = 30
     tre_home: str = ""  # default: settings.home_path
     access_check: str = "tre.workspace.access:start_reasons"
+    portal: bool = True  # run the portal service (when tre.web.app exists)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -209,7 +210,7 @@ def _configure_services(c: Any, settings: Settings, options: HubOptions, python:
         },
         {"name": "admin", "services": [OPERATOR_SERVICE]},
     ]
-    if importlib.util.find_spec("tre.web.app") is not None:
+    if options.portal and importlib.util.find_spec("tre.web.app") is not None:
         services.append(
             {
                 "name": PORTAL_SERVICE,

@@ -4,7 +4,9 @@
 and the spawn benchmark: it creates the workspace network and its packet filter, writes the hub
 config, starts `jupyterhub`, waits until its API answers, and on exit stops the hub (which
 stops its servers), removes any container left with its labels, the packet filter and the
-network.
+network. With `with_docker=False` (no engine answers) the hub runs without a workspace network,
+its API on loopback: people can still sign in and use the portal; a start then explains that
+workspaces need a Docker engine.
 """
 
 from __future__ import annotations
@@ -61,12 +63,21 @@ def running_hub(
     network_labels: dict[str, str] | None = None,
     subnet: str | None = None,
     ready_timeout: float = 60,
+    with_docker: bool = True,
 ) -> Iterator[RunningHub]:
-    client = docker.from_env()
-    net = network.setup(
-        client, options.network_name, options.hub_api_port, subnet=subnet, labels=network_labels
-    )
-    options = replace(options, gateway=net.gateway, tre_home=str(settings.home_path))
+    client = docker.from_env() if with_docker else None
+    if client is not None:
+        net = network.setup(
+            client,
+            options.network_name,
+            options.hub_api_port,
+            subnet=subnet,
+            labels=network_labels,
+        )
+        gateway = net.gateway
+    else:
+        gateway = "127.0.0.1"
+    options = replace(options, gateway=gateway, tre_home=str(settings.home_path))
     config = write_config(settings, options)
     log_path = hub_dir(settings) / "jupyterhub.log"
     env = {**os.environ, "TRE_HOME": str(settings.home_path)}
@@ -87,7 +98,7 @@ def running_hub(
             process=process,
             options=options,
             public_url=f"http://{settings.hub_ip}:{settings.hub_port}",
-            api_url=f"http://{net.gateway}:{options.hub_api_port}/hub/api",
+            api_url=f"http://{gateway}:{options.hub_api_port}/hub/api",
             token=operator_token(settings),
             log_path=log_path,
         )
@@ -101,9 +112,10 @@ def running_hub(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        remove_containers(client, labels)
-        network.teardown(client, options.network_name)
-        client.close()
+        if client is not None:
+            remove_containers(client, labels)
+            network.teardown(client, options.network_name)
+            client.close()
 
 
 def _wait_for_api(hub: RunningHub, timeout: float) -> None:

@@ -28,6 +28,7 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from jupyter_server.utils import url_path_join
@@ -79,6 +80,7 @@ def _data_content_refused() -> web.HTTPError:
 class ForbiddenHandler(JupyterHandler):
     """Answers 403 to every method: stands in for download endpoints."""
 
+    @allow_unauthenticated  # refuses everyone alike: nothing to authenticate for
     def _refuse(self, *args: Any, **kwargs: Any) -> None:
         raise _download_refused()
 

@@ -110,6 +110,17 @@ class TreSpawner(DockerSpawner):
                 reason="policy",
                 status_code=403,
             )
+        try:
+            await self.docker("version")
+        except Exception:  # no engine: say so rather than a connection traceback
+            raise SpawnException(
+                _(
+                    "Workspaces need a Docker engine, and none answers on this machine. "
+                    "An admin installs and starts Docker, then restarts `tre up`."
+                ),
+                reason="docker",
+                status_code=503,
+            ) from None
         home, outputs = project_paths(settings, project_id, username)
         await asyncio.to_thread(
             prepare_host_dirs, home, outputs, self.notebook_uid, self.notebook_gid

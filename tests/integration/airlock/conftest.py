@@ -96,3 +96,15 @@ def world(
         project_id = build(settings, tmp_path, monkeypatch)
         yield settings, project_id
         dispose_engines()
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, str]]:
+    """Like `world`, on SQLite only (for a portal started as a separate process)."""
+    from airlock_world import build
+
+    settings = load_settings()
+    init_db(settings)
+    project_id = build(settings, tmp_path, monkeypatch)
+    yield settings, project_id
+    dispose_engines()

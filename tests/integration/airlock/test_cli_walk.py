@@ -64,3 +64,6 @@ def test_cli_refusal_is_one_line_with_reason(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["error"] == "IntakeRefused"
     assert captured.err.count("\n") == 1 and "link" in captured.err
+    monkeypatch.setenv("TRE_USER", "lena")
+    main(["airlock", "list", "--json"])
+    assert json.loads(capsys.readouterr().out) == []  # the refusal left no draft behind

@@ -262,3 +262,17 @@ def test_permissions_explain_themselves(world: World) -> None:
     assert any("author" in r for r in mine["review"])
     assert theirs["review"] == []
     assert mine["approve"] and theirs["approve"]  # not yet reviewed
+
+
+def test_reject_is_final_and_needs_a_reason(world: World) -> None:
+    settings, _project = world
+    rid = _draft(world, {"counts.csv": COUNTS})
+    service.submit(settings, "lena", rid)
+    with pytest.raises(PolicyDenied):
+        service.decide(settings, "ana", rid, "reject", "no")  # an analyst, not a checker
+    assert service.decide(settings, "chk1", rid, "reject", "Not a research output.")["status"] == (
+        "rejected"
+    )
+    with pytest.raises(InvalidTransition):
+        service.submit(settings, "lena", rid)
+    assert "airlock.reject" in _audit_actions(settings, rid)

@@ -211,3 +211,22 @@ def test_optout_stored_only_as_pseudonym(
     for path in settings.home_path.rglob("*"):
         if path.is_file():
             assert ssn.encode() not in path.read_bytes(), path.name
+
+
+def test_observation_components_keep_blood_pressure_values(
+    lake: tuple[Settings, dict[str, Any]],
+) -> None:
+    settings, manifest = lake
+    source_parts = sum(
+        len(r.get("component", []))
+        for r in resources([BUNDLES, BULK])
+        if r["resourceType"] == "Observation"
+    )
+    con = duckdb.connect()
+    components = _table(settings, manifest, "observation_component")
+    count, systolic = con.execute(
+        f"SELECT count(*), count(*) FILTER (code = '8480-6' AND value_number > 0) "
+        f"FROM '{components}' c JOIN '{_table(settings, manifest, 'observation')}' o "
+        "USING (observation_id)"
+    ).fetchone() or (0, 0)
+    assert count == source_parts > 0 and systolic > 0

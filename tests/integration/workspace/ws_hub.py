@@ -104,18 +104,19 @@ def start_hub(
     monkeypatch.setenv("TRE_WORKSPACE_IMAGE", image)
     monkeypatch.setenv("PYTHONPATH", f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     settings = load_settings(home=home)
-    options = HubOptions(
-        gateway="",
-        network_name=f"tre-t-{tag}",
-        hub_api_port=free_port(),
-        proxy_api_port=free_port(),
-        auth="shared-password",
-        shared_password=PASSWORD,
-        container_prefix=f"tre-t-{tag}",
-        container_labels=dict(TEST_LABELS),
-        access_check="tre_test_grants:start_reasons",
-        **option_overrides,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "gateway": "",
+        "network_name": f"tre-t-{tag}",
+        "hub_api_port": free_port(),
+        "proxy_api_port": free_port(),
+        "auth": "shared-password",
+        "shared_password": PASSWORD,
+        "container_prefix": f"tre-t-{tag}",
+        "container_labels": dict(TEST_LABELS),
+        "access_check": "tre_test_grants:start_reasons",
+        "portal": False,  # the portal has its own tests
+    }
+    options = HubOptions(**{**values, **option_overrides})  # type: ignore[arg-type]
     try:
         with running_hub(settings, options, network_labels=dict(TEST_LABELS)) as hub:
             yield HubEnv(settings=settings, hub=hub, home=home)

@@ -191,10 +191,12 @@ def test_rename_out_of_data_is_refused(api: httpx.Client, home: Path) -> None:
     assert (home / "link.parquet").is_symlink()
 
 
-def test_rename_into_data_is_refused(api: httpx.Client, home: Path) -> None:
+def test_rename_and_copy_into_data_are_refused(api: httpx.Client, home: Path) -> None:
     response = api.patch(_contents("work/t.txt"), json={"path": "data/t.txt"})
     assert response.status_code == 403
     assert (home / "work" / "t.txt").is_file()
+    copied = api.post(_contents("data"), json={"copy_from": "work/t.txt"})
+    assert copied.status_code == 403
     assert not (home / "data" / "t.txt").exists()
 
 

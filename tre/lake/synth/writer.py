@@ -1,6 +1,7 @@
 """Write synthetic FHIR bulk-export NDJSON chunk by chunk, aside, then rename into place.
 
-Memory is bounded by one chunk (1,000 patients by default) whatever the number of patients.
+Memory is bounded by two chunks (1,000 patients each by default) whatever the number of
+patients: one being rendered while the previous one is written.
 Files are written under `OUT/.demo-data.partial/` and moved into `OUT` only when complete,
 so an interrupted run leaves the previous output (or nothing) and can simply be rerun.
 """
