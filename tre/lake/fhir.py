@@ -83,14 +83,45 @@ def prepare(con: duckdb.DuckDBPyConnection, source: str, key: bytes) -> None:
     )
 
 
+_V = "VARCHAR"
+_DISPLAY = {"display": _V}
+_DISPLAY_FIELDS = (
+    "subject",
+    "patient",
+    "beneficiary",
+    "requester",
+    "recorder",
+    "asserter",
+    "practitioner",
+    "serviceProvider",
+    "provider",
+)
+# One structure for every identifying string collected from a resource (one parse each).
+_REMOVED_STRUCTURE = {
+    "id": _V,
+    "identifier": [{"value": _V}],
+    **dict.fromkeys(_DISPLAY_FIELDS, _DISPLAY),
+    "participant": [{"individual": _DISPLAY}],
+    "performer": [{"display": _V, "actor": _DISPLAY}],
+    "author": [_DISPLAY],
+    "location": "JSON",
+    "name": [{"given": [_V], "family": _V, "text": _V}],
+    "telecom": [{"value": _V}],
+    "address": [{"line": [_V], "city": _V, "postalCode": _V, "district": _V, "text": _V}],
+    "contact": [{"name": {"given": [_V], "family": _V}, "telecom": [{"value": _V}]}],
+    "extension": [
+        {"valueString": _V, "valueAddress": {"line": [_V], "city": _V, "postalCode": _V}}
+    ],
+}
+_PEOPLE = "('Patient', 'Practitioner', 'RelatedPerson', 'Person', 'Organization', 'Location')"
+
+
 def _header_structure() -> str:
-    """What `load_batch` reads from every resource to classify it (one parse per resource)."""
-    fields: dict[str, object] = {
-        "resourceType": "VARCHAR",
-        "id": "VARCHAR",
-        "subject": {"reference": "VARCHAR"},
-        "patient": {"reference": "VARCHAR"},
-    }
+    """What `load_batch` reads from every resource, in one parse: what classifies it, and
+    every identifying string the allow-list removes (for the sweep)."""
+    fields: dict[str, object] = {**_REMOVED_STRUCTURE, "resourceType": "VARCHAR"}
+    for field in ("subject", "patient"):
+        fields[field] = {"reference": "VARCHAR", "display": "VARCHAR"}
     for names in PRE_R4_FIELDS.values():
         fields.update(dict.fromkeys(names, "JSON"))
     return _quote(json.dumps(fields, separators=(",", ":")))
@@ -126,7 +157,7 @@ def _problem_sql() -> str:
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
-    """Create temp table `raw(file_no, line, entry, res, rtype, problem)` from a batch.
+    """Create temp table `raw(file_no, line, entry, res, rtype, problem, h)` from a batch.
 
     Bundles become one row per entry (`entry` its 1-based index); a bundle that is not valid
     JSON or has no entries becomes one problem row; a non-Bundle `.json` is one resource.
@@ -138,9 +169,9 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
             CREATE OR REPLACE TEMP TABLE raw AS
             WITH docs AS (
                 SELECT file_no, line, kind, doc,
-                       kind = 'bundle' AND coalesce(json_extract_string(
+                       CASE WHEN kind = 'bundle' THEN coalesce(json_extract_string(
                            CASE WHEN json_valid(doc) THEN doc END, '$.resourceType') = 'Bundle',
-                           false) AS is_bundle
+                           false) ELSE false END AS is_bundle
                 -- blank lines are skipped; trim() is slow on long text, so only short ones
                 FROM batch_in
                 WHERE length(doc) > 16 OR trim(doc, chr(10) || chr(13) || ' ' || chr(9)) <> ''
@@ -154,15 +185,15 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
                 FROM (SELECT file_no, line, json_extract(doc, '$.entry[*].resource') AS entries
                       FROM docs WHERE is_bundle)
             ),
-            checked AS (SELECT *, json_valid(res) AS valid FROM resources),
-            headed AS (
-                SELECT *, from_json(CASE WHEN valid THEN res END, {_header_structure()}) AS h
-                FROM checked
-            ),
-            typed AS (SELECT *, h.resourceType AS rtype FROM headed)
-            SELECT file_no, line, entry, res, rtype, {_problem_sql()} AS problem FROM typed
+            -- from_json is lenient about shapes: it fails (NULL under try) only on bad JSON
+            headed AS (SELECT *, try(from_json(res, {_header_structure()})) AS h FROM resources),
+            typed AS (
+                SELECT *, h IS NOT NULL OR res IS NULL AS valid, h.resourceType AS rtype
+                FROM headed
+            )
+            SELECT file_no, line, entry, res, rtype, {_problem_sql()} AS problem, h FROM typed
             UNION ALL
-            SELECT file_no, line, NULL, NULL, NULL, 'empty' FROM docs
+            SELECT file_no, line, NULL, NULL, NULL, 'empty', NULL FROM docs
             WHERE is_bundle AND coalesce(json_array_length(doc, '$.entry'), 0) = 0
             """
         )
@@ -213,39 +244,6 @@ def table_rows(con: duckdb.DuckDBPyConnection, table: FhirTable) -> pa.Table:
     return con.sql(table_select_sql(table)).to_arrow_table()
 
 
-_V = "VARCHAR"
-_DISPLAY = {"display": _V}
-_DISPLAY_FIELDS = (
-    "subject",
-    "patient",
-    "beneficiary",
-    "requester",
-    "recorder",
-    "asserter",
-    "practitioner",
-    "serviceProvider",
-    "provider",
-)
-# One structure for every identifying string collected from a resource (one parse each).
-_REMOVED_STRUCTURE = {
-    "id": _V,
-    "identifier": [{"value": _V}],
-    **dict.fromkeys(_DISPLAY_FIELDS, _DISPLAY),
-    "participant": [{"individual": _DISPLAY}],
-    "performer": [{"display": _V, "actor": _DISPLAY}],
-    "author": [_DISPLAY],
-    "location": "JSON",
-    "name": [{"given": [_V], "family": _V, "text": _V}],
-    "telecom": [{"value": _V}],
-    "address": [{"line": [_V], "city": _V, "postalCode": _V, "district": _V, "text": _V}],
-    "contact": [{"name": {"given": [_V], "family": _V}, "telecom": [{"value": _V}]}],
-    "extension": [
-        {"valueString": _V, "valueAddress": {"line": [_V], "city": _V, "postalCode": _V}}
-    ],
-}
-_PEOPLE = "('Patient', 'Practitioner', 'RelatedPerson', 'Person', 'Organization', 'Location')"
-
-
 def _removed_lists_sql() -> str:
     """SQL for a VARCHAR[] of the direct-identifier strings of resource `h` (type `rtype`)."""
     displays = ", ".join(f"h.{f}.display" for f in _DISPLAY_FIELDS)
@@ -281,14 +279,11 @@ def _removed_lists_sql() -> str:
 
 def collect_removed(con: duckdb.DuckDBPyConnection, target: str) -> None:
     """Append the direct-identifier strings of this batch to table `target(value)`."""
-    structure = _quote(json.dumps(_REMOVED_STRUCTURE, separators=(",", ":")))
     con.execute(
         f"""
         INSERT INTO {target}
         SELECT DISTINCT value FROM (
-            SELECT unnest({_removed_lists_sql()}) AS value
-            FROM (SELECT rtype, from_json(res, {structure}) AS h FROM raw
-                  WHERE problem IS NULL)
+            SELECT unnest({_removed_lists_sql()}) AS value FROM raw WHERE problem IS NULL
         ) WHERE value IS NOT NULL AND length(value) >= 2
         """
     )

@@ -37,6 +37,14 @@ class TreNativeAuthenticator(NativeAuthenticator):
 
     require_2fa = Bool(True, config=True, help="Require a TOTP code for every account.")
 
+    def check_allowed(self, username: str, authentication: Any = None) -> Any:
+        """An account an admin approved may sign in (with `allow_all = False`, JupyterHub 5+
+        would otherwise admit only `allowed_users` and admins)."""
+        info = self.get_user(username)
+        if info is not None and info.is_authorized:
+            return True
+        return super().check_allowed(username, authentication)
+
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
         handlers: list[tuple[str, Any]] = super().get_handlers(app)
         return [(url, TreLoginHandler if h is LoginHandler else h) for url, h in handlers]

@@ -225,7 +225,7 @@ def test_observation_components_keep_blood_pressure_values(
     con = duckdb.connect()
     components = _table(settings, manifest, "observation_component")
     count, systolic = con.execute(
-        f"SELECT count(*), count(*) FILTER (code = '8480-6' AND value_number > 0) "
+        f"SELECT count(*), count(*) FILTER (c.code = '8480-6' AND c.value_number > 0) "
         f"FROM '{components}' c JOIN '{_table(settings, manifest, 'observation')}' o "
         "USING (observation_id)"
     ).fetchone() or (0, 0)
