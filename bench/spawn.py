@@ -128,8 +128,10 @@ def import_profile(image: str, top: int = 6) -> tuple[float, list[tuple[float, s
     """Import time of `jupyterhub.singleuser` inside the image (-X importtime): the total and
     the slowest modules by their own (self) time."""
     done = subprocess.run(
-        ["docker", "run", "--rm", "--label", "tre.bench=1", image]
-        + ["python", "-X", "importtime", "-c", "import jupyterhub.singleuser"],
+        [
+            *("docker", "run", "--rm", "--label", "tre.bench=1", image),
+            *("python", "-X", "importtime", "-c", "import jupyterhub.singleuser"),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -243,7 +245,10 @@ def main() -> None:
     for key, label in labels.items():
         if key in breakdown:
             print(f"  {breakdown[key]:6.2f}  {label}")
-    print(f"  {import_total:6.2f}  of which: importing jupyterhub.singleuser in the image")
+    print(
+        f"  {import_total:6.2f}  importing jupyterhub.singleuser in the image "
+        "(one cold `python -X importtime` run, for orientation)"
+    )
     print("  slowest modules by own import time:")
     for seconds, name in profile:
         print(f"    {seconds:6.3f}  {name}")

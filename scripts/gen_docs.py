@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 from typer.testing import CliRunner
 
@@ -21,9 +21,9 @@ from tre.config import Settings  # noqa: E402
 _PLAIN = {"NO_COLOR": "1", "COLUMNS": "100"}
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
     found = [(path, command)]
-    if isinstance(command, click.Group):
+    if hasattr(command, "commands"):  # typer groups are not click.Group instances
         for name in sorted(command.commands):
             found += _walk(command.commands[name], [*path, name])
     return found

@@ -86,14 +86,10 @@ def apply(settings: Settings, actor: str, path: Path) -> dict[str, Any]:
         session.add(project)
         session.add(Member(project=project, username=actor, role="lead", added_by=actor))
         session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="project.apply",
-            object_type="project",
-            object_id=project.id,
-            body={"datasets": application.datasets, "purpose": project.purpose, "tier": tier},
-        )
+        _audit(
+            session, actor, "project.apply", project,
+            datasets=application.datasets, purpose=project.purpose, tier=tier,
+        )  # fmt: skip
         return summary(project)
 
 
@@ -128,16 +124,10 @@ def approve(
                 created_by=actor,
             )
         )
-        _decide(session, project, actor, "approve", reason, ProjectStatus.APPROVED)
-        body = {"valid_from": permit["valid_from"], "valid_to": permit["valid_to"]}
-        audit.record(
-            session,
-            actor=actor,
-            action="project.approve",
-            object_type="project",
-            object_id=project.id,
-            body={**body, "grant": project.requested, "reason": reason},
-        )
+        _decide(
+            session, project, actor, "approve", reason, ProjectStatus.APPROVED,
+            valid_from=permit["valid_from"], valid_to=permit["valid_to"], grant=project.requested,
+        )  # fmt: skip
         return summary(project)
 
 
@@ -146,14 +136,6 @@ def reject(settings: Settings, actor: str, project_id: str, reason: str = "") ->
         project = get_project(session, project_id)
         policy.require(settings, "project.reject", policy_input(session, actor, project))
         _decide(session, project, actor, "reject", reason, ProjectStatus.REJECTED)
-        audit.record(
-            session,
-            actor=actor,
-            action="project.reject",
-            object_type="project",
-            object_id=project.id,
-            body={"reason": reason},
-        )
         return summary(project)
 
 
@@ -167,14 +149,6 @@ def revoke(settings: Settings, actor: str, project_id: str, reason: str = "") ->
             if permit.revoked_at is None:
                 permit.revoked_at, permit.revoked_by, permit.revoked_reason = now, actor, reason
         _decide(session, project, actor, "revoke", reason, ProjectStatus.REVOKED)
-        audit.record(
-            session,
-            actor=actor,
-            action="project.revoke",
-            object_type="project",
-            object_id=project.id,
-            body={"reason": reason},
-        )
         return summary(project)
 
 
@@ -185,12 +159,22 @@ def _decide(
     kind: str,
     reason: str,
     status: ProjectStatus,
+    **body: Any,
 ) -> None:
+    """Record a decision on a project, move it to `status`, and audit it as `project.<kind>`."""
     now = datetime.now(UTC)
     session.add(ProjectDecision(project=project, kind=kind, actor=actor, reason=reason, at=now))
     project.status = status.value
     project.decided_at = now
     session.flush()
+    _audit(session, actor, f"project.{kind}", project, **body, reason=reason)
+
+
+def _audit(session: Session, actor: str, action: str, project: Project, **body: Any) -> None:
+    audit.record(
+        session, actor=actor, action=action, object_type="project", object_id=project.id,
+        body=body,
+    )  # fmt: skip
 
 
 def add_member(
@@ -210,14 +194,7 @@ def add_member(
         else:
             project.members.append(Member(username=username, role=role, added_by=actor))
         session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="project.members.add",
-            object_type="project",
-            object_id=project.id,
-            body={"member": username, "role": role},
-        )
+        _audit(session, actor, "project.members.add", project, member=username, role=role)
         return summary(project)
 
 
@@ -234,14 +211,7 @@ def remove_member(settings: Settings, actor: str, project_id: str, username: str
             raise InputError(_("That user is not a member of this project."))
         project.members.remove(member)
         session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="project.members.remove",
-            object_type="project",
-            object_id=project.id,
-            body={"member": username},
-        )
+        _audit(session, actor, "project.members.remove", project, member=username)
         return summary(project)
 
 

@@ -95,7 +95,9 @@ def intake_sidecar(
 ) -> str | None:
     """The provenance sidecar `<file>.tre.json` beside a table in outputs/, if there is one."""
     try:
-        return intake_file(outputs_dir(settings, project_id), f"{path}.tre.json", store).sha256
+        return intake_file(
+            outputs_dir(settings, project_id), f"{path}.tre.json", store, provenance_sidecar=True
+        ).sha256
     except IntakeRefused as exc:
         if exc.code == "missing":
             return None

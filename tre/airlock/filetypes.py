@@ -9,6 +9,7 @@ because a reviewer's browser or spreadsheet would run them.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -88,6 +89,23 @@ def content_fits(kind: str, expected: str) -> bool:
     if expected in ("csv", "tsv", "text", "json"):
         return kind == "text"
     return kind == expected
+
+
+#: The suffix of a provenance sidecar beside a table (`counts.csv.tre.json`).
+SIDECAR_SUFFIX = ".tre.json"
+
+
+def is_sidecar_name(name: str) -> bool:
+    return name.lower().endswith(SIDECAR_SUFFIX)
+
+
+def is_sidecar_content(path: Path) -> bool:
+    """Whether a JSON file is a provenance sidecar under another name (it says so)."""
+    try:
+        document = json.loads(path.read_bytes())
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and ("tre_sidecar" in document or "contributors" in document)
 
 
 def has_active_content(path: Path) -> bool:

@@ -173,6 +173,14 @@ def _too_large(rel: PurePosixPath, max_bytes: int) -> IntakeRefused:
     )
 
 
+def _sidecar_refused(rel: PurePosixPath) -> IntakeRefused:
+    return IntakeRefused(
+        "sidecar",
+        _("'{path}' is a provenance sidecar, which is never released.").format(path=str(rel)),
+        _("Submit the table itself; its sidecar is read by the airlock automatically."),
+    )
+
+
 def intake_file(
     outputs_root: Path,
     relpath: str,
@@ -181,13 +189,19 @@ def intake_file(
     max_bytes: int = MAX_FILE_BYTES,
     max_table_rows: int = MAX_TABLE_ROWS,
     allowed_types: frozenset[str] | None = None,
+    provenance_sidecar: bool = False,
 ) -> StoredFile:
     """Copy `outputs_root/relpath` into `store` and describe it, or raise IntakeRefused.
 
     `allowed_types` (names like ``csv``, ``png``, ``jpeg``; from the project's tier) narrows
-    the accepted extensions further.
+    the accepted extensions further. A provenance sidecar (`<file>.tre.json`, or JSON that
+    says it is one) holds per-cell top contributions: it is refused as a file for release
+    and taken in only as a table's sidecar (`provenance_sidecar=True`), which is never
+    released.
     """
     rel = check_relative_path(relpath)
+    if not provenance_sidecar and filetypes.is_sidecar_name(rel.name):
+        raise _sidecar_refused(rel)
     root = outputs_root.resolve(strict=True)
     fd = _open_confined(root, rel)
     try:
@@ -197,6 +211,8 @@ def intake_file(
             out.flush()
             os.fsync(out.fileno())
             kind = _classify(tmp, rel, head, utf8_ok, allowed_types)
+            if not provenance_sidecar and kind == "json" and filetypes.is_sidecar_content(tmp):
+                raise _sidecar_refused(rel)
             rows = None
             if kind in ("csv", "tsv"):
                 rows = newlines + (0 if tail == b"\n" else 1)

@@ -17,9 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tre import audit, policy
-from tre.airlock import facts, release
-from tre.airlock.service import file_summary, load, outputs_dir
+from tre.airlock import facts, filetypes, release
+from tre.airlock.checks import outputs_dir
+from tre.airlock.drafts import file_summary
 from tre.airlock.states import State, check_transition
+from tre.airlock.transitions import load
 from tre.config import Settings
 from tre.db import Project, session_scope
 from tre.db.airlock_models import AirlockRequest
@@ -207,7 +209,8 @@ def register(settings: Settings) -> list[dict[str, Any]]:
 
 
 def list_outputs(settings: Settings, actor: str, project_id: str) -> list[dict[str, Any]]:
-    """Files in the project's outputs/ an author may pick (links and specials marked)."""
+    """Files in the project's outputs/ an author may pick (links, specials and provenance
+    sidecars marked: none of them can be released)."""
     with session_scope(settings) as session:
         doc = facts.policy_input(session, actor, project_id)
         doc["request"] = {"status": "draft", "author": actor, "votes": []}
@@ -226,11 +229,13 @@ def list_outputs(settings: Settings, actor: str, project_id: str) -> list[dict[s
             st = path.lstat()
             rel = path.relative_to(root).as_posix()
             kind = (
-                "file"
-                if stat.S_ISREG(st.st_mode)
-                else "link"
+                "link"
                 if stat.S_ISLNK(st.st_mode)
                 else "special"
+                if not stat.S_ISREG(st.st_mode)
+                else "sidecar"
+                if filetypes.is_sidecar_name(name)
+                else "file"
             )
             found.append({"path": rel, "size": st.st_size, "kind": kind})
             if len(found) >= 1000:
@@ -240,7 +245,7 @@ def list_outputs(settings: Settings, actor: str, project_id: str) -> list[dict[s
 
 def file_for_view(settings: Settings, actor: str, request_id: str, path: str) -> dict[str, Any]:
     """One request file for a viewer allowed to see the request: its summary and store path."""
-    from tre.airlock.service import content_store
+    from tre.airlock.transitions import content_store
 
     with session_scope(settings) as session:
         req = load(session, request_id)

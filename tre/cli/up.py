@@ -98,7 +98,9 @@ def _render(info: dict[str, Any]) -> None:
         )
     demo = info.get("demo")
     if not demo:
-        console.print(_("Sign up as `admin` (approved at once), then approve others at /hub/authorize."))
+        console.print(
+            _("Sign up as `admin` (approved at once), then approve others at /hub/authorize.")
+        )
     else:
         console.print(
             _("Demo project {project} is approved and provisioned. Demo accounts:").format(

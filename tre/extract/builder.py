@@ -15,9 +15,13 @@ Rules, all computed set-wise in DuckDB:
 - every table that has a `person_id` column keeps only rows of those persons (even when
   that column itself is not granted); rows without a person are left out;
 - every `person_id` or `pseudonym` column is replaced by HMAC-SHA256(project secret, lake
-  value) using the lake's DuckDB HMAC (`tre.lake.pseudonymise.install_hmac`); the secret is
-  bound as a prepared parameter, never written into SQL text. Person ids are hashed once
-  per person and joined, other keyed ids per value.
+  value), the lake's construction (`tre.lake.pseudonymise`); the secret is bound as a
+  prepared parameter, never written into SQL text.
+How (`tre.extract.pseudonyms`): one pass over the person columns builds `_person_map`
+(each person in scope hashed once) and per-table person counts; one mapping per other
+identifier column name hashes each distinct value once; each table is then written by one
+`COPY` whose inner join to `_person_map` both filters persons and re-pseudonymises them,
+with a LEFT join per other identifier (NULL stays NULL).
 Views name their Parquet files relative to the catalogue's directory, so the extract works
 wherever it is mounted when opened with `file_search_path` set to that directory (as
 `tre.client.connect()` does).

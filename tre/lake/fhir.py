@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from tre.lake.fhir_tables import BY_TYPE, PRE_R4_FIELDS, FhirTable
 from tre.lake.fhir_types import OTHER_VERSION_TYPES, R4_RESOURCE_TYPES
-from tre.lake.pseudonymise import install_hmac
+from tre.lake.pseudonymise import install_prefixed_hmac
 
 PROBLEMS = {
     "malformed_json": "malformed JSON",
@@ -27,7 +27,7 @@ PROBLEMS = {
     "no_id": "resource without an id",
 }
 
-_REF_PATTERN = r"(?:^|/)([A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(?:/_history/[^/]*)?$"
+_REF_PATTERN = r"(?:^|/)([A-Za-z]+)/([^/]+)/_history/[^/]*$"
 
 
 def _quote(text: str) -> str:
@@ -36,33 +36,37 @@ def _quote(text: str) -> str:
 
 def prepare(con: duckdb.DuckDBPyConnection, source: str, key: bytes) -> None:
     """Macros and lookup tables for one ingest of `source` (a validated name)."""
-    install_hmac(con, key)
+    types = sorted(R4_RESOURCE_TYPES)
+    install_prefixed_hmac(con, key, {"": f"{source}|", **{t: f"{source}|{t}/" for t in types}})
     src = _quote(source)
     con.execute(f"CREATE OR REPLACE TEMP MACRO lake_source() AS {src}")
     con.execute(
         "CREATE OR REPLACE TEMP MACRO ref_id(ref) AS CASE "
         "WHEN starts_with(ref, 'urn:uuid:') THEN nullif(substr(ref, 10), '') "
-        "WHEN contains(ref, '?') OR starts_with(ref, '#') THEN NULL "
+        "WHEN contains(ref, '?') OR starts_with(ref, '#') OR NOT contains(ref, '/') THEN NULL "
+        # split_part is much cheaper than a regular expression; versioned refs need one
+        "WHEN NOT contains(ref, '/_history/') THEN nullif(split_part(ref, '/', -1), '') "
         f"ELSE nullif(regexp_extract(ref, '{_REF_PATTERN}', 2), '') END"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO ref_type(ref) AS CASE "
         "WHEN starts_with(ref, 'urn:uuid:') THEN NULL "
+        "WHEN NOT contains(ref, '/_history/') THEN nullif(split_part(ref, '/', -2), '') "
         f"ELSE nullif(regexp_extract(ref, '{_REF_PATTERN}', 1), '') END"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO lake_ref(rtype, ref) AS CASE "
         "WHEN ref_id(ref) IS NULL THEN NULL "
-        f"ELSE lake_hmac({src} || '|' || rtype || '/' || ref_id(ref)) END"
+        "ELSE lake_hmac_prefixed(rtype, ref_id(ref)) END"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO lake_own(rtype, id) AS "
-        f"CASE WHEN id IS NOT NULL THEN lake_hmac({src} || '|' || rtype || '/' || id) END"
+        "CASE WHEN id IS NOT NULL THEN lake_hmac_prefixed(rtype, id) END"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO lake_person(ref) AS CASE "
         "WHEN ref_id(ref) IS NULL OR coalesce(ref_type(ref), 'Patient') <> 'Patient' THEN NULL "
-        f"ELSE lake_hmac({src} || '|' || ref_id(ref)) END"
+        "ELSE lake_hmac_prefixed('', ref_id(ref)) END"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO fhir_ts(x) AS CASE "
@@ -297,7 +301,7 @@ def collect_links(con: duckdb.DuckDBPyConnection, system: str, target: str) -> N
     con.execute(
         f"""
         INSERT INTO {target}
-        SELECT lake_hmac(lake_source() || '|' || id), lake_hmac($1 || '|' || value)
+        SELECT lake_hmac_prefixed('', id), lake_hmac($1 || '|' || value)
         FROM (
             SELECT json_extract_string(res, '$.id') AS id,
                    list_filter(from_json(res, {_IDENTIFIERS}).identifier,

@@ -14,10 +14,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -200,3 +202,43 @@ def json_error_line(data: str) -> int:
     except json.JSONDecodeError as exc:
         return exc.lineno
     return 1
+
+
+def prefetched(batches: Iterator[tuple[pa.Table, int]]) -> Iterator[tuple[pa.Table, int]]:
+    """Read the next batch in a thread while the caller processes this one (DuckDB releases
+    the GIL), holding at most one batch in hand. Errors surface in the caller's thread."""
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in batches:
+                while not stop.is_set():
+                    try:
+                        handoff.put(("batch", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(("end", None))
+        except BaseException as exc:  # handed to the caller, which re-raises it
+            handoff.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="fhir-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                handoff.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.1)

@@ -124,7 +124,7 @@ PATIENT = FhirTable(
     (
         Column(
             "person_id",
-            "lake_hmac(lake_source() || '|' || r.id)",
+            "lake_hmac_prefixed('', r.id)",
             V,
             "Lake person pseudonym.",
             "person_id",

@@ -130,7 +130,8 @@ def ingest_fhir(
         skipped: list[dict[str, Any]] = []
         seen_files: set[int] = set()
         try:
-            for batch, done in fhir_read.read_batches(files, settings.lake_batch_bytes):
+            batches = fhir_read.read_batches(files, settings.lake_batch_bytes)
+            for batch, done in fhir_read.prefetched(batches):
                 _ingest_batch(
                     con,
                     batch,

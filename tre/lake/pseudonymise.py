@@ -49,15 +49,40 @@ def padded_keys(key: bytes) -> tuple[bytes, bytes]:
 
 
 def install_hmac(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Define `lake_hmac(msg)` on `con`, keyed by `key` (never inlined in SQL text)."""
+    """Define `lake_hmac(msg)` on `con`, keyed by `key` (never inlined in SQL text).
+
+    The padded keys live in session variables set through prepared parameters; reading them
+    with `getvariable()` lets DuckDB fold them into constants (a scalar subquery over a key
+    table would be joined per chunk).
+    """
     inner, outer = padded_keys(key)
-    con.execute("CREATE OR REPLACE TEMP TABLE _lake_key (ipad BLOB, opad BLOB)")
-    con.execute("INSERT INTO _lake_key VALUES ($1, $2)", [inner, outer])
+    con.execute("SET VARIABLE lake_ipad = $1::BLOB", [inner])
+    con.execute("SET VARIABLE lake_opad = $1::BLOB", [outer])
     # encode() turns VARCHAR into its UTF-8 bytes (a ::BLOB cast would interpret escapes).
     con.execute(
         "CREATE OR REPLACE TEMP MACRO lake_hmac(msg) AS "
-        "sha256((SELECT opad FROM _lake_key) || "
-        "unhex(sha256((SELECT ipad FROM _lake_key) || encode(msg))))"
+        "sha256(getvariable('lake_opad') || "
+        "unhex(sha256(getvariable('lake_ipad') || encode(msg))))"
+    )
+
+
+def install_prefixed_hmac(
+    con: duckdb.DuckDBPyConnection, key: bytes, prefixes: dict[str, str]
+) -> None:
+    """Also define `lake_hmac_prefixed(name, msg)` = HMAC(key, prefixes[name] + msg).
+
+    Most pseudonyms share a constant prefix per column (`source|Encounter/`), so the inner
+    block `(K ^ ipad) || prefix` is computed once here, saving a concatenation and an
+    encoding per row. `name` must be a constant at each call site.
+    """
+    install_hmac(con, key)
+    inner, _outer = padded_keys(key)
+    for name, prefix in prefixes.items():
+        con.execute(f"SET VARIABLE lake_pre_{name} = $1::BLOB", [inner + prefix.encode("utf-8")])
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO lake_hmac_prefixed(prefix_name, msg) AS "
+        "sha256(getvariable('lake_opad') || "
+        "unhex(sha256(getvariable('lake_pre_' || prefix_name) || encode(msg))))"
     )
 
 

@@ -26,15 +26,17 @@ def sweep(
     )
     for table, path in sorted(tables.items()):
         described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(path)]).fetchall()
-        for name, column_type, *_ in described:
-            if column_type != "VARCHAR":
-                continue
-            quoted = '"' + str(name).replace('"', '""') + '"'
-            found = con.execute(
-                f"SELECT EXISTS (SELECT 1 FROM read_parquet($1) t "
-                f"SEMI JOIN sweep_values s ON t.{quoted} = s.value)",
-                [str(path)],
-            ).fetchone()
-            if found and found[0]:
-                hits.append((table, str(name)))
+        names = [str(r[0]) for r in described if r[1] == "VARCHAR"]
+        if not names:
+            continue
+        columns = ", ".join('"' + n.replace('"', '""') + '"' for n in names)
+        # One scan per table: every string cell as (column, value), semi-joined.
+        found = con.execute(
+            f"SELECT DISTINCT name FROM (UNPIVOT (SELECT {columns} FROM read_parquet($1)) "
+            "ON COLUMNS(*) INTO NAME name VALUE value) u "
+            "SEMI JOIN sweep_values s ON u.value = s.value",
+            [str(path)],
+        ).fetchall()
+        hit_names = {str(r[0]) for r in found}
+        hits.extend((table, n) for n in names if n in hit_names)
     return hits

@@ -7,7 +7,6 @@ checked before reading, and nothing a file contains ever appears in a message.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat as stat_module
@@ -39,8 +38,8 @@ from tre.sdc.text import (
     decode,
     read_delimited,
     sniff_delimiter,
-    table_from_arrow,
 )
+from tre.sdc.textkind import parse_text
 
 HEAD_BYTES = 65536
 TEXT_EXTENSIONS = {
@@ -147,15 +146,8 @@ def _binary_findings(report: FileReport, kind: str, extension: str, params: SdcP
                 ),
             )
         )
-    if kind not in params.allowed_types:
-        report.add(
-            Finding(
-                "type-not-allowed",
-                "block",
-                _("Files of type {kind} cannot be released.").format(kind=kind),
-            )
-        )
-    elif kind in filetype.IMAGE_KINDS:
+    _require_allowed(report, kind, params)
+    if kind in params.allowed_types and kind in filetype.IMAGE_KINDS:
         report.add(
             Finding(
                 "manual-review",
@@ -218,7 +210,8 @@ def _text_findings(
             )
         _require_allowed(report, markup, params)
         return
-    kind, table = _parse_text(report, text, extension)
+    kind, table, problems = parse_text(text, extension)
+    report.findings += problems
     report.detected_type = kind
     claimed = TEXT_EXTENSIONS.get(extension)
     if (
@@ -272,72 +265,6 @@ def _require_allowed(report: FileReport, kind: str, params: SdcParams) -> None:
                 _("Files of type {kind} cannot be released.").format(kind=kind),
             )
         )
-
-
-def _parse_text(report: FileReport, text: str, extension: str) -> tuple[str, TableData | None]:
-    stripped = text.lstrip()
-    if stripped[:1] in ("{", "["):
-        try:
-            document = json.loads(text)
-        except (ValueError, RecursionError):  # malformed or hostile (deeply nested) JSON
-            document = None
-        if document is not None:
-            if isinstance(document, dict) and "cells" in document and "nbformat" in document:
-                return "ipynb", None
-            return "json", _json_table(document)
-    if extension == "md" or re.match(r"^\s*#", text):
-        return "md", None
-    delimiter = sniff_delimiter(text)
-    if delimiter is None:
-        return "txt", None
-    try:
-        table = read_delimited(text, delimiter)
-    except (pa.ArrowInvalid, ValueError):
-        report.add(
-            Finding(
-                "malformed-table",
-                "review",
-                _("The table could not be parsed; a reviewer must read it."),
-            )
-        )
-        return "txt", None
-    if table.ragged_rows:
-        report.add(
-            Finding(
-                "malformed-table",
-                "review",
-                _(
-                    "{n} rows have a different number of fields from the header and were not "
-                    "checked."
-                ).format(n=table.ragged_rows),
-            )
-        )
-    return ("tsv" if delimiter == "\t" else "csv"), table
-
-
-def _json_table(document: Any) -> TableData | None:
-    """Records (a list of flat objects) or columns (an object of equal-length lists)."""
-    try:
-        if isinstance(document, list) and document and all(isinstance(r, dict) for r in document):
-            rows = [{k: _scalar(v) for k, v in r.items()} for r in document]
-            return table_from_arrow(pa.Table.from_pylist(rows))
-        if (
-            isinstance(document, dict)
-            and document
-            and all(isinstance(v, list) for v in document.values())
-        ):
-            return table_from_arrow(
-                pa.table({k: [_scalar(x) for x in v] for k, v in document.items()})
-            )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
-        return None
-    return None
-
-
-def _scalar(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def row_level_text(text: str, context: CheckContext) -> list[Finding]:

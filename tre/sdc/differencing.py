@@ -123,7 +123,7 @@ def long_cells(table: TableData, roles: Roles) -> pa.Table:
         ]
         key = pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
     else:
-        key = pa.array([str(i) for i in range(table.num_rows)], pa.string())
+        key = pc.cast(pa.array(np.arange(table.num_rows, dtype=np.int64)), pa.string())
     values = roles.values
     rows = table.num_rows
     if not values:

@@ -22,7 +22,7 @@ class _NoStats:
         return None
 
 
-class TreLoginHandler(LoginHandler):  # type: ignore[misc]
+class TreLoginHandler(LoginHandler):
     """NativeAuthenticator 1.3's login, which times itself with `self.statsd` (gone in
     JupyterHub 6: every login failed with an AttributeError)."""
 

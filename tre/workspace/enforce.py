@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check", default=DEFAULT_CHECK)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[tre-operator] %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per API call
     settings = load_settings()
     check = load_check(args.check)
     api_url = os.environ["JUPYTERHUB_API_URL"]
@@ -138,6 +139,14 @@ def main(argv: list[str] | None = None) -> None:
             ):
                 try:
                     step()
+                except httpx.HTTPStatusError as exc:  # say which call, never a body
+                    request = exc.request
+                    log.warning(
+                        "operator step failed: %s %s answered %s",
+                        request.method,
+                        request.url.path,
+                        exc.response.status_code,
+                    )
                 except Exception as exc:  # keep the loop alive; the next round retries
                     log.warning("operator step failed: %s", type(exc).__name__)
             time.sleep(args.interval)

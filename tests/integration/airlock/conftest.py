@@ -108,3 +108,12 @@ def sqlite_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
     project_id = build(settings, tmp_path, monkeypatch)
     yield settings, project_id
     dispose_engines()
+
+
+@pytest.fixture
+def portal(
+    world: tuple[Settings, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Settings, str]]:
+    """`world` with the portal's test-only sign-in switched on."""
+    monkeypatch.setenv("TRE_PORTAL_TEST_LOGIN_INSECURE", "1")
+    yield load_settings(), world[1]

@@ -293,3 +293,28 @@ def test_file_changed_after_intake_does_not_change_the_copy(
     (outputs / "counts.csv").write_text("group,n\na,1\n")
     assert store.path(stored.sha256).read_text() == "group,n\na,12\n"
     store.verify(stored.sha256)
+
+
+# --- provenance sidecars hold per-cell top contributions: never released ----------------
+SIDECAR = '{"tre_sidecar": 1, "sql": "SELECT 1", "contributors": {"cells": [[1, 2]]}}'
+
+
+def test_sidecar_by_name_is_refused(outputs: Path, refuse: Refuse) -> None:
+    (outputs / "counts.csv.tre.json").write_text(SIDECAR)
+    err = refuse("counts.csv.tre.json", "sidecar")
+    assert "never released" in err.message
+
+
+def test_sidecar_renamed_is_refused_by_content(outputs: Path, refuse: Refuse) -> None:
+    (outputs / "summary.json").write_text(SIDECAR)
+    refuse("summary.json", "sidecar")
+
+
+def test_sidecar_name_in_upper_case_is_refused(outputs: Path, refuse: Refuse) -> None:
+    (outputs / "COUNTS.CSV.TRE.JSON").write_text("{}")
+    refuse("COUNTS.CSV.TRE.JSON", "sidecar")
+
+
+def test_ordinary_json_is_accepted(outputs: Path, store: ContentStore) -> None:
+    (outputs / "model.json").write_text('{"terms": ["age", "sex"], "df": 120}')
+    assert intake_file(outputs, "model.json", store).detected_type == "json"

@@ -3,41 +3,15 @@
 from __future__ import annotations
 
 import re
-import warnings
-from collections.abc import Iterator
 
-import pytest
-
-with warnings.catch_warnings():  # starlette warns that it prefers httpx2 (not installed)
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient
+from portal_client import COUNTS, client_for, csrf
 
 from tre.airlock import service, views
-from tre.config import Settings, load_settings
+from tre.config import Settings
 from tre.web.app import create_app
 
 World = tuple[Settings, str]
-COUNTS = "sex,n\nF,150\nM,150\n"
-
-
-@pytest.fixture
-def portal(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, str]]:
-    monkeypatch.setenv("TRE_PORTAL_TEST_LOGIN_INSECURE", "1")
-    yield load_settings(), world[1]
-
-
-def client_for(settings: Settings, user: str | None) -> TestClient:
-    client = TestClient(create_app(settings))
-    if user:
-        r = client.post("/test-login", data={"username": user, "next": "/"})
-        assert r.status_code in (200, 303)
-    return client
-
-
-def csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def _released(

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
+import re
 
 import duckdb
 import pytest
+from portal_client import client_for, csrf
 
 from tre.airlock import service, views
+from tre.airlock.intake import IntakeRefused
 from tre.config import Settings, load_settings
-from tre.web.app import create_app
-
-with warnings.catch_warnings():  # starlette warns that it prefers httpx2 (not installed)
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from tre.errors import NotFound
 
 World = tuple[Settings, str]
 SQL = "SELECT sex, count(*) AS n FROM patients GROUP BY sex ORDER BY sex"
@@ -61,8 +59,40 @@ def test_figures_that_differ_are_blocked_and_shown(
     f = views.file_for_view(settings, "lena", rid, "by_sex.csv")
     assert f["report"]["provenance"] == "differs" and f["verdict"] == "block"
     monkeypatch.setenv("TRE_PORTAL_TEST_LOGIN_INSECURE", "1")
-    client = TestClient(create_app(load_settings()))
-    client.post("/test-login", data={"username": "lena", "next": "/"})
+    client = client_for(load_settings(), "lena")
     page = client.get(f"/requests/{rid}/view/by_sex.csv").text
     assert "differs" in page and SQL.replace("*", "*") in page.replace("&#39;", "'")
     assert "<mark>250</mark>" in page
+
+
+def test_sidecar_is_never_released_or_served(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sidecar is read with its table, but adding it, viewing it or downloading it
+    through the service or the portal is refused, and the release holds only the table."""
+    settings, project = world
+    rid = _with_sidecar(settings, project, "sex,n\nF,200\nM,100\n")
+    sidecar = "by_sex.csv.tre.json"
+    with pytest.raises(IntakeRefused) as err:
+        service.add_files(settings, "lena", rid, [sidecar])
+    assert err.value.code == "sidecar"
+    monkeypatch.setenv("TRE_PORTAL_TEST_LOGIN_INSECURE", "1")
+    lena = client_for(load_settings(), "lena")
+    page = lena.get(f"/requests/{rid}").text
+    offered = re.search(rf'<input[^>]*value="{re.escape(sidecar)}"[^>]*>', page)
+    assert offered and "disabled" in offered.group(0)
+    r = lena.post(f"/requests/{rid}/files", data={"paths": sidecar, "csrf": csrf(page)})
+    assert r.status_code == 400 and "never released" in r.text
+    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
+    service.submit(settings, "lena", rid)
+    for checker in ("chk1", "chk2"):
+        service.review(settings, checker, rid, {"by_sex.csv": "approve"})
+    assert service.decide(settings, "chk1", rid, "approve")["status"] == "released"
+    path, _digest = views.download(settings, "lena", rid, "by_sex.csv")
+    release_dir = path.parent
+    assert sorted(p.name for p in release_dir.rglob("*") if p.is_file()) == ["by_sex.csv"]
+    manifest = json.loads((release_dir.parent / "manifest.json").read_text())
+    assert [f["path"] for f in manifest["files"]] == ["by_sex.csv"]
+    for url in (f"/releases/{rid}/{sidecar}", f"/requests/{rid}/raw/{sidecar}",
+                f"/requests/{rid}/view/{sidecar}"):  # fmt: skip
+        assert lena.get(url).status_code == 404
+    with pytest.raises(NotFound):
+        views.download(settings, "lena", rid, sidecar)

@@ -170,3 +170,19 @@ def test_identifier_leak_fails_the_ingest_and_publishes_nothing(
     assert "condition.code_display" in err and "nothing was published" in err
     assert list_snapshots(load_settings()) == []
     assert not any((load_settings().lake_path / ".staging").glob("*"))
+
+
+def test_invalid_utf8_is_reported_with_its_file(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = folder / "latin1.ndjson"
+    path.write_bytes(
+        GOOD[0].encode()
+        + b"\n"
+        + '{"resourceType": "Patient", "id": "Müller"}'.encode("latin-1")
+        + b"\n"
+    )
+    assert run(["lake", "ingest", "fhir", str(path), "--source", "test"]) == 6
+    err = capsys.readouterr().err
+    assert f"{path.name}: lines 1-2: not valid UTF-8" in err
+    assert list_snapshots(load_settings()) == []

@@ -9,6 +9,7 @@ the database and the policy engine, and revocation goes through the `tre project
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import httpx
 import pytest
 from test_workspace import admin, server_state, start_server, wait_for
@@ -49,8 +50,8 @@ def test_group_sync_mirrors_project_members(governed_hub: HubEnv) -> None:
     env = governed_hub
     hub_users(env, "analyst1", "analyst2", "checker1")
     with HubClient(env.hub.api_url, env.hub.token) as hub:
-        sync_groups(env.settings, hub)  # type: ignore[arg-type]
-        sync_groups(env.settings, hub)  # type: ignore[arg-type]  # a second round changes nothing
+        sync_groups(env.settings, hub)
+        sync_groups(env.settings, hub)  # a second round changes nothing
         groups = {g["name"]: sorted(g["users"]) for g in hub.request("GET", "/groups")}
     assert groups == {"project-p-1": ["analyst1", "analyst2"]}
 
@@ -88,3 +89,44 @@ def test_revocation_through_the_cli_stops_the_running_server(
     again = start_server(env, "analyst1", "p-1")
     assert again.status_code == 403
     assert "revoked" in again.text
+
+
+@pytest.fixture
+def native_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
+    from tre.config import load_settings
+    from tre.workspace.demo import hub_accounts
+
+    home = tmp_path_factory.mktemp("native") / "tre-home"
+    hub_accounts(load_settings(home=home), ["admin", "analyst1"])
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from start_hub(home, monkeypatch, auth="native", operator_interval_seconds=3600)
+
+
+def login(env: HubEnv, username: str, password: str, code: str) -> httpx.Response:
+    import re
+
+    client = httpx.Client(base_url=env.hub.public_url, timeout=60)
+    page = client.get("/hub/login")
+    found = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
+    assert found is not None
+    form = {"_xsrf": found.group(1), "username": username, "password": password, "2fa": code}
+    return client.post("/hub/login", data=form)
+
+
+def test_approved_account_signs_in_only_with_its_totp_code(native_hub: HubEnv) -> None:
+    import json
+
+    import onetimepass
+
+    from tre.workspace.hub import hub_dir
+
+    accounts = json.loads((hub_dir(native_hub.settings) / "demo-accounts.json").read_text())
+    account = accounts["analyst1"]
+    code = str(onetimepass.get_totp(account["totp_secret"])).zfill(6)
+    wrong = "000000" if code != "000000" else "111111"
+    # A refused sign-in shows the form again (200); only the right code signs in (302).
+    assert login(native_hub, "analyst1", account["password"], wrong).status_code == 200
+    assert login(native_hub, "analyst1", "not-the-password", code).status_code == 200
+    signed_in = login(native_hub, "analyst1", account["password"], code)
+    assert signed_in.status_code == 302, signed_in.text[:500]
+    assert signed_in.headers["location"].endswith("/hub/home")

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -53,8 +54,8 @@ def write_grants(home: Path, projects: dict[str, dict[str, object]]) -> None:
 
 @dataclass
 class HubEnv:
-    settings: object
-    hub: object
+    settings: Any
+    hub: Any
     home: Path
 
     def token_for(self, username: str) -> str:

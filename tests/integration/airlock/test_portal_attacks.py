@@ -1,0 +1,132 @@
+"""Attacks on the portal and the command line, each attempted and shown to fail: reading
+another project's request or release by URL, an author approving by a crafted POST, a
+checker voting twice, downloading a revoked release."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from portal_client import COUNTS, client_for, csrf
+
+from tre import projects, users
+from tre.airlock import service, views
+from tre.cli import main
+from tre.config import Settings
+
+World = tuple[Settings, str]
+
+OTHER_APPLICATION = """\
+title: Asthma in children
+lay_summary: How asthma care for children changed over ten years.
+purpose: scientific_research
+organisation: Example Institute
+datasets:
+  synthea.patients: [sex]
+period: {start: 2025-01-01, end: 2099-12-31}
+"""
+
+
+def _reviewed(settings: Settings, project: str) -> str:
+    """A request of lena's in `project` with both reviews in, awaiting a decision."""
+    (settings.workspaces_path / project / "outputs" / "counts.csv").write_text(COUNTS)
+    rid = str(service.create(settings, "lena", project, "Counts")["id"])
+    service.add_files(settings, "lena", rid, ["counts.csv"])
+    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
+    service.submit(settings, "lena", rid)
+    for checker in ("chk1", "chk2"):
+        service.review(settings, checker, rid, {"counts.csv": "approve"})
+    return rid
+
+
+def _other_project(settings: Settings, tmp_path: Path) -> str:
+    """Project B, led by bob, who is not a member of project A (p-1)."""
+    users.add_user(settings, "ada", "bob", ["analyst"])
+    app_file = tmp_path / "other.yaml"
+    app_file.write_text(OTHER_APPLICATION)
+    other = str(projects.apply(settings, "bob", app_file)["id"])
+    projects.approve(settings, "appy", other)
+    (settings.workspaces_path / other / "outputs").mkdir(parents=True)
+    return other
+
+
+def test_analyst_of_another_project_cannot_read_request_or_release(
+    portal: World, tmp_path: Path
+) -> None:
+    settings, project = portal
+    other = _other_project(settings, tmp_path)
+    rid = _reviewed(settings, project)
+    service.decide(settings, "chk1", rid, "approve")
+    bob = client_for(settings, "bob")
+    for url in (f"/requests/{rid}", f"/requests/{rid}/view/counts.csv",
+                f"/requests/{rid}/raw/counts.csv", f"/releases/{rid}/counts.csv"):  # fmt: skip
+        r = bob.get(url)
+        assert r.status_code == 403, url
+        assert "F,150" not in r.text and "150" not in r.text
+    assert rid not in bob.get("/requests").text
+    # Nor can bob open a request in project A, or list its outputs.
+    page = bob.get("/requests")
+    r = bob.post("/requests", data={"project_id": project, "title": "T", "csrf": csrf(page.text)})
+    assert r.status_code == 403
+    assert views.list_requests(settings, "bob") == []
+    # And the other way round: ana, an analyst of project A only, cannot see project B's.
+    (settings.workspaces_path / other / "outputs" / "counts.csv").write_text(COUNTS)
+    theirs = str(service.create(settings, "bob", other, "B's counts")["id"])
+    service.add_files(settings, "bob", theirs, ["counts.csv"])
+    ana = client_for(settings, "ana")
+    assert ana.get(f"/requests/{theirs}").status_code == 403
+    assert ana.get(f"/requests/{theirs}/view/counts.csv").status_code == 403
+
+
+def test_author_cannot_approve_by_a_crafted_post(portal: World) -> None:
+    settings, project = portal
+    rid = _reviewed(settings, project)
+    lena = client_for(settings, "lena")  # the author, and an output checker too
+    token = csrf(lena.get(f"/requests/{rid}").text)
+    for decision in ("approve", "reject", "return"):
+        r = lena.post(f"/requests/{rid}/decide",
+                      data={"decision": decision, "comment": "c", "csrf": token})  # fmt: skip
+        assert r.status_code == 403, decision
+    assert views.show(settings, "chk1", rid)["status"] == "reviewed"
+    assert not (settings.airlock_path / "releases" / rid).exists()
+
+
+def test_checker_cannot_vote_twice_through_the_portal(portal: World) -> None:
+    settings, project = portal
+    (settings.workspaces_path / project / "outputs" / "counts.csv").write_text(COUNTS)
+    rid = str(service.create(settings, "lena", project, "Counts")["id"])
+    service.add_files(settings, "lena", rid, ["counts.csv"])
+    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
+    service.submit(settings, "lena", rid)
+    chk1 = client_for(settings, "chk1")
+    token = csrf(chk1.get(f"/requests/{rid}").text)
+    vote = {"vote:counts.csv": "approve", "csrf": token}
+    assert chk1.post(f"/requests/{rid}/review", data=vote).status_code in (200, 303)
+    second = chk1.post(f"/requests/{rid}/review", data=vote)
+    assert second.status_code in (400, 403)
+    shown = views.show(settings, "chk1", rid)
+    assert shown["status"] == "in_review" and shown["reviews_in"] == 1
+
+
+def test_revoked_release_cannot_be_downloaded_by_portal_or_cli(
+    portal: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings, project = portal
+    rid = _reviewed(settings, project)
+    service.decide(settings, "chk1", rid, "approve")
+    service.revoke(settings, "chk1", rid, "later found disclosive")
+    r = client_for(settings, "lena").get(f"/releases/{rid}/counts.csv")
+    assert r.status_code == 403 and "revoked" in r.text and "F,150" not in r.text
+    monkeypatch.setenv("TRE_USER", "lena")
+    capsys.readouterr()
+    out = tmp_path / "dl"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["airlock", "download", rid, "counts.csv", "--out", str(out), "--json"])
+    assert exit_info.value.code != 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"] == "PolicyDenied" and "revoked" in captured.err
+    assert not (out / "counts.csv").exists()

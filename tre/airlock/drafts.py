@@ -1,0 +1,185 @@
+"""Drafting a release request: create it, group its files with their context and
+controls, add and remove files.
+
+Files enter a request only through `intake.intake_file` (a content-addressed copy; a
+table's provenance sidecar is taken in beside it, never as a file of its own) and are
+checked by `tre.sdc` as soon as they are added, so the author sees the findings before
+submitting. Adding is all or nothing: one refused file leaves the request as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tre import policy
+from tre.airlock import checks, facts
+from tre.airlock.checks import outputs_dir
+from tre.airlock.intake import intake_file
+from tre.airlock.transitions import audit_event, content_store, load, now, require_editable
+from tre.config import Settings
+from tre.db import Project, session_scope
+from tre.db.airlock_models import AirlockRequest, FileGroup, RequestFile
+from tre.errors import InputError, NotFound
+from tre.i18n import _
+
+DEFAULT_GROUP = "main"
+
+
+def create(
+    settings: Settings,
+    actor: str,
+    project_id: str,
+    title: str,
+    paths: list[str] | None = None,
+    group: str = DEFAULT_GROUP,
+    context: str | None = None,
+    controls: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Create a draft, optionally with files and a group's context and controls, in one
+    transaction: a refused file leaves no draft behind."""
+    title = title.strip()
+    if not title:
+        raise InputError(_("A release request needs a title."), hint=_("Say what the files show."))
+    with session_scope(settings) as session:
+        doc = facts.policy_input(session, actor, project_id)
+        doc["request"] = {"status": "draft", "author": actor, "votes": []}
+        policy.require(settings, "airlock.submit", doc)
+        number = (session.execute(select(func.max(AirlockRequest.number))).scalar() or 0) + 1
+        req = AirlockRequest(
+            id=f"r-{number}", number=number, project_id=project_id, author=actor, title=title
+        )
+        session.add(req)
+        session.flush()
+        audit_event(session, actor, "create", req)
+        if paths:
+            _add(session, settings, actor, req, paths, group, progress)
+        if context is not None or controls is not None:
+            grp = _group(session, req, group.strip() or DEFAULT_GROUP)
+            grp.context, grp.controls = (context or "").strip(), (controls or "").strip()
+        return {"id": req.id, "status": req.status}
+
+
+def _group(session: Session, req: AirlockRequest, name: str) -> FileGroup:
+    for group in req.groups:
+        if group.name == name:
+            return group
+    group = FileGroup(request=req, name=name)
+    session.add(group)
+    session.flush()
+    return group
+
+
+def set_group(
+    settings: Settings,
+    actor: str,
+    request_id: str,
+    name: str,
+    context: str | None = None,
+    controls: str | None = None,
+) -> dict[str, Any]:
+    """Create a group or set its context (what the files show) and controls (how they were
+    made safe)."""
+    with session_scope(settings) as session:
+        req = load(session, request_id)
+        require_editable(session, settings, actor, req)
+        group = _group(session, req, name.strip() or DEFAULT_GROUP)
+        if context is not None:
+            group.context = context.strip()
+        if controls is not None:
+            group.controls = controls.strip()
+        audit_event(session, actor, "group", req, group=group.name)
+        return {"name": group.name, "context": group.context, "controls": group.controls}
+
+
+def add_files(
+    settings: Settings,
+    actor: str,
+    request_id: str,
+    paths: list[str],
+    group: str = DEFAULT_GROUP,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Copy files from outputs/ into the store, check them, and add them to a draft.
+
+    All or nothing: one refused file leaves the request as it was. `progress` is called
+    with each path once it has been copied and checked.
+    """
+    with session_scope(settings) as session:
+        req = load(session, request_id)
+        require_editable(session, settings, actor, req)
+        return _add(session, settings, actor, req, paths, group, progress)
+
+
+def _add(
+    session: Session,
+    settings: Settings,
+    actor: str,
+    req: AirlockRequest,
+    paths: list[str],
+    group: str,
+    progress: Callable[[str], None] | None,
+) -> list[dict[str, Any]]:
+    project = session.get(Project, req.project_id)
+    params, _required = facts.tier_limits(settings, project.tier if project else "standard")
+    store = content_store(settings)
+    grp = _group(session, req, group.strip() or DEFAULT_GROUP)
+    context = checks.check_context(settings, session, req.project_id)
+    added = []
+    for path in paths:
+        stored = intake_file(
+            outputs_dir(settings, req.project_id),
+            path,
+            store,
+            max_bytes=params.max_file_bytes,
+            allowed_types=params.allowed_types,
+        )
+        sidecar = None
+        if stored.detected_type in ("csv", "tsv"):
+            sidecar = checks.intake_sidecar(settings, req.project_id, store, stored.path)
+        report = checks.run(
+            settings, req.project_id, store, stored.sha256, stored.path, params, context,
+            sidecar,
+        )  # fmt: skip
+        existing = next((f for f in req.files if f.path == stored.path), None)
+        row = existing or RequestFile(request=req, path=stored.path)
+        row.group_id, row.sha256, row.size = grp.id, stored.sha256, stored.size
+        row.detected_type, row.rows, row.added_at = stored.detected_type, stored.rows, now()
+        row.report, row.verdict = report, report["verdict"]
+        session.add(row)
+        audit_event(
+            session, actor, "add_file", req, path=row.path, sha256=row.sha256,
+            size=row.size, verdict=row.verdict,
+        )  # fmt: skip
+        added.append(file_summary(row))
+        if progress is not None:
+            progress(row.path)
+    return added
+
+
+def remove_file(settings: Settings, actor: str, request_id: str, path: str) -> None:
+    with session_scope(settings) as session:
+        req = load(session, request_id)
+        require_editable(session, settings, actor, req)
+        row = next((f for f in req.files if f.path == path), None)
+        if row is None:
+            raise NotFound(_("The request has no file {path}.").format(path=path))
+        req.files.remove(row)
+        audit_event(session, actor, "remove_file", req, path=path)
+
+
+def file_summary(row: RequestFile) -> dict[str, Any]:
+    return {
+        "path": row.path,
+        "group": row.group.name if row.group else None,
+        "sha256": row.sha256,
+        "size": row.size,
+        "detected_type": row.detected_type,
+        "rows": row.rows,
+        "verdict": row.verdict,
+        "findings": row.report.get("findings", []),
+    }
