@@ -6,16 +6,15 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from governance_world import BACKENDS, control_database
 
 from tre.airlock.intake import IntakeRefused, intake_file
 from tre.airlock.store import ContentStore
 from tre.config import Settings, load_settings
-from tre.db import dispose_engines, init_db
-from tre.db.testing import postgres_schema
+from tre.db import init_db
 
 
 def tree_digest(root: Path) -> dict[str, tuple[str, str]]:
@@ -79,35 +78,30 @@ def refuse(outputs: Path, store: ContentStore) -> Callable[..., IntakeRefused]:
     return run
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def _world(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Settings, str]]:
+    from airlock_world import build
+
+    with control_database(backend, monkeypatch):
+        settings = load_settings()
+        init_db(settings)
+        yield settings, build(settings, tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=BACKENDS)
 def world(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Settings, str]]:
     """Migrated database (SQLite, and PostgreSQL in a schema of its own), people, and an
     approved project p-1 with outputs/ and an extract."""
-    from airlock_world import build
-
-    with ExitStack() as stack:
-        if request.param == "postgres":
-            url = stack.enter_context(postgres_schema(os.environ["TRE_TEST_POSTGRES_URL"]))
-            monkeypatch.setenv("TRE_DATABASE_URL", url)
-        settings = load_settings()
-        init_db(settings)
-        project_id = build(settings, tmp_path, monkeypatch)
-        yield settings, project_id
-        dispose_engines()
+    yield from _world(request.param, tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def sqlite_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, str]]:
     """Like `world`, on SQLite only (for a portal started as a separate process)."""
-    from airlock_world import build
-
-    settings = load_settings()
-    init_db(settings)
-    project_id = build(settings, tmp_path, monkeypatch)
-    yield settings, project_id
-    dispose_engines()
+    yield from _world("sqlite", tmp_path, monkeypatch)
 
 
 @pytest.fixture

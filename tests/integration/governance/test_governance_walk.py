@@ -7,21 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from governance_world import write_application
 from sqlalchemy import text
 
 from tre.cli import main
 from tre.config import load_settings
 from tre.db import db_engine
-
-APPLICATION = """\
-title: Diabetes care and outcomes
-lay_summary: How diabetes care affects outcomes, studied over ten years of records.
-purpose: scientific_research
-organisation: University of Example
-datasets:
-  synthea.patients: [sex, birth_month]
-period: {start: 2025-01-01, end: 2099-12-31}
-"""
 
 
 def tre(
@@ -63,8 +54,7 @@ def test_walk_apply_approve_members_revoke_then_tamper(
     ]:
         assert run("ada", "user", "add", name, "--role", role)[0] == 0
 
-    application = tmp_path / "application.yaml"
-    application.write_text(APPLICATION)
+    application = write_application(tmp_path / "application.yaml")
     code, out, _ = run("lena", "project", "apply", str(application), "--json")
     assert code == 0, out
     project = json.loads(out)

@@ -8,6 +8,7 @@ identifier values shared between tables, NULL identifiers, NULL persons.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -20,7 +21,7 @@ from tre.lake.pseudonymise import hmac_hex, install_hmac, person_pseudonym
 SECRET = bytes(range(7, 39))
 
 
-def _rows(path: Path, columns: str) -> list[tuple[object, ...]]:
+def _rows(path: Path, columns: str) -> list[tuple[Any, ...]]:
     return duckdb.connect().execute(f"SELECT {columns} FROM '{path}'").fetchall()
 
 
