@@ -71,7 +71,9 @@ def detail(session: Session, req: AirlockRequest, actor: str) -> dict[str, Any]:
             "round": c.round,
         }
         for c in req.comments
-        if c.visibility == "public" or staff
+        if (c.visibility == "public" or staff)
+        # A reviewer's comments would give their vote away: blind like the votes.
+        and not (blind and c.round == req.round and c.author != actor)
     ]
     groups = []
     for group in req.groups:

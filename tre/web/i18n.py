@@ -12,6 +12,7 @@ from babel.numbers import format_decimal
 from fastapi import Request
 
 from tre.i18n import SUPPORTED, gettext_for
+from tre.web.labels import label_for
 
 LANG_COOKIE = "tre_lang"
 
@@ -39,11 +40,15 @@ def negotiate(request: Request) -> str:
 
 
 def helpers(lang: str) -> dict[str, Callable[..., Any]]:
-    """Template functions: `_` (translate), `fmt_dt`, `fmt_date`, `fmt_num`."""
+    """Template functions: `_` (translate), `label` (a coded value's translated label),
+    `fmt_dt`, `fmt_date`, `fmt_num`."""
 
     def translate(message: str, **kwargs: Any) -> str:
         text = gettext_for(lang, message)
         return text.format(**kwargs) if kwargs else text
+
+    def label(kind: str, code: str) -> str:
+        return gettext_for(lang, label_for(kind, code))
 
     def fmt_dt(value: datetime | str | None) -> str:
         if value is None:
@@ -58,4 +63,10 @@ def helpers(lang: str) -> dict[str, Callable[..., Any]]:
     def fmt_num(value: float | int | None) -> str:
         return "-" if value is None else format_decimal(value, locale=lang)
 
-    return {"_": translate, "fmt_dt": fmt_dt, "fmt_date": fmt_date, "fmt_num": fmt_num}
+    return {
+        "_": translate,
+        "label": label,
+        "fmt_dt": fmt_dt,
+        "fmt_date": fmt_date,
+        "fmt_num": fmt_num,
+    }

@@ -130,3 +130,22 @@ def test_revoked_release_cannot_be_downloaded_by_portal_or_cli(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["error"] == "PolicyDenied" and "revoked" in captured.err
     assert not (out / "counts.csv").exists()
+
+
+def test_a_reviewers_comments_stay_blind_until_all_reviews_are_in(portal: World) -> None:
+    """A comment would give the vote away: the second checker sees neither before voting."""
+    settings, project = portal
+    (settings.workspaces_path / project / "outputs" / "counts.csv").write_text(COUNTS)
+    rid = str(service.create(settings, "lena", project, "Counts")["id"])
+    service.add_files(settings, "lena", rid, ["counts.csv"])
+    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
+    service.submit(settings, "lena", rid)
+    service.review(settings, "chk1", rid, {"counts.csv": "changes_requested"},
+                   "Qz7 suppress the cell", "Qz7 private note")  # fmt: skip
+    for user in ("chk2", "lena"):
+        page = client_for(settings, user).get(f"/requests/{rid}").text
+        assert "Qz7" not in page, user
+        assert "Qz7" not in str(views.show(settings, user, rid)), user
+    service.review(settings, "chk2", rid, {"counts.csv": "approve"})
+    page = client_for(settings, "chk2").get(f"/requests/{rid}").text
+    assert "Qz7 suppress the cell" in page and "Qz7 private note" in page

@@ -1,0 +1,66 @@
+"""What people read for the portal's coded values (request states, project statuses,
+purposes, severities, votes, tiers, roles): English labels, translated like any message.
+
+The codes stay what the command line and the API print; the portal shows these labels.
+"""
+
+from __future__ import annotations
+
+LABELS: dict[str, dict[str, str]] = {
+    "state": {
+        "draft": "Draft",
+        "submitted": "Submitted",
+        "in_review": "In review",
+        "reviewed": "Reviewed, awaiting a decision",
+        "approved": "Approved",
+        "released": "Released",
+        "returned": "Returned for changes",
+        "rejected": "Rejected",
+        "withdrawn": "Withdrawn",
+        "revoked": "Revoked",
+    },
+    "project": {
+        "submitted": "Submitted",
+        "approved": "Approved",
+        "rejected": "Rejected",
+        "revoked": "Revoked",
+    },
+    "purpose": {
+        "public_health": "Public health and safety",
+        "policy_making": "Policy making and regulation",
+        "statistics": "Official statistics",
+        "education": "Education and teaching",
+        "scientific_research": "Scientific research",
+        "care_improvement": "Improving care and services",
+    },
+    "severity": {
+        "block": "Blocks release",
+        "review": "Needs review",
+        "info": "Note",
+    },
+    "provenance": {
+        "verified": "Verified: every figure was re-computed on the extract",
+        "differs": "Differs from the figures re-computed on the extract",
+        "unverified": "Not verified: no provenance, or it could not be re-run",
+    },
+    "vote": {
+        "approve": "Approve",
+        "changes_requested": "Changes requested",
+    },
+    "tier": {
+        "standard": "Standard",
+        "high": "High",
+    },
+    "role": {
+        "lead": "Lead",
+        "analyst": "Analyst",
+        "output_checker": "Output checker",
+        "admin": "Administrator",
+        "approver": "Approver",
+    },
+}
+
+
+def label_for(kind: str, code: str) -> str:
+    """The English label of `code` (as stored) of `kind`, or the code itself when unknown."""
+    return LABELS.get(kind, {}).get(code, code)
