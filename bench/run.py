@@ -1,10 +1,11 @@
 """Run every benchmark in bench/ with its default size, one after another, and summarise.
 
-Each bench/*.py script (except this one) prints its own figures and a line
-`ratio: R (target <= T)`; a script may also print `bench-result: {json}` with a "ratio"
-(and "target"). This harness streams each script's output, then prints a table of ratios
-and exits non-zero if a script failed. Targets are reported, not enforced: timings vary
-with the machine, so a slow ratio is information, not a failure.
+Each bench/*.py script (except this one, and helper modules without a `__main__` guard)
+prints its own figures and a line `ratio: R (target <= T)` (or `ratio <what>: R`); a script
+may also print `bench-result: {json}` with a "ratio" (and "target"). This harness streams
+each script's output, then prints a table of ratios and exits non-zero if a script failed.
+Targets are reported, not enforced: timings vary with the machine, so a slow ratio is
+information, not a failure.
 
     .venv/bin/python bench/run.py              # all benchmarks (what `make bench` runs)
     .venv/bin/python bench/run.py ingest sdc   # only these
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-RATIO = re.compile(r"^ratio:\s*([0-9.]+)(?:.*?target\s*<=?\s*([0-9.]+))?", re.IGNORECASE)
+# "ratio: 1.2 (target <= 1.5)", also "ratio ours / baseline: 420x".
+RATIO = re.compile(r"^ratio\b[^:]*:\s*([0-9.]+)x?(?:.*?target\s*<=?\s*([0-9.]+))?", re.IGNORECASE)
 RESULT = re.compile(r"^bench-result:\s*(\{.*\})\s*$")
 
 
@@ -79,8 +81,16 @@ def run(script: Path) -> Outcome:
     return Outcome(script.stem, time.perf_counter() - start, returncode, ratio, target)
 
 
+def is_script(path: Path) -> bool:
+    """Benchmarks are scripts; helper modules they import (no __main__ guard) are not."""
+    text = path.read_text(encoding="utf-8")
+    return 'if __name__ == "__main__":' in text or "if __name__ == '__main__':" in text
+
+
 def scripts(selected: list[str]) -> list[Path]:
-    found = sorted(p for p in BENCH_DIR.glob("*.py") if p.name != Path(__file__).name)
+    found = sorted(
+        p for p in BENCH_DIR.glob("*.py") if p.name != Path(__file__).name and is_script(p)
+    )
     if not selected:
         return found
     by_name = {p.stem: p for p in found}

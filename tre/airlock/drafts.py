@@ -183,3 +183,9 @@ def file_summary(row: RequestFile) -> dict[str, Any]:
         "verdict": row.verdict,
         "findings": row.report.get("findings", []),
     }
+
+
+def groups_missing_context(req: AirlockRequest) -> list[str]:
+    """Names of the request's groups with files but no context or no controls yet."""
+    used = {f.group_id for f in req.files}
+    return [g.name for g in req.groups if g.id in used and not (g.context and g.controls)]

@@ -20,6 +20,7 @@ from tre.airlock.drafts import (
     add_files,
     create,
     file_summary,
+    groups_missing_context,
     remove_file,
     set_group,
 )
@@ -60,8 +61,7 @@ def submit(settings: Settings, actor: str, request_id: str) -> dict[str, Any]:
             raise InputError(
                 _("The request has no files."), hint=_("Add files from outputs/ first.")
             )
-        used = {f.group_id for f in req.files}
-        missing = [g.name for g in req.groups if g.id in used and not (g.context and g.controls)]
+        missing = groups_missing_context(req)
         if missing:
             raise InputError(
                 _("Groups without context or controls: {groups}.").format(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tre import audit, policy
 from tre.airlock import facts, filetypes, release
 from tre.airlock.checks import outputs_dir
-from tre.airlock.drafts import file_summary
+from tre.airlock.drafts import file_summary, groups_missing_context
 from tre.airlock.states import State, check_transition
 from tre.airlock.transitions import load
 from tre.config import Settings
@@ -161,6 +161,10 @@ def permissions(
             reasons.append(_("Only draft or returned requests can be edited."))
         if name == "review" and req.status != State.IN_REVIEW:
             reasons.append(_("Only a request in review can be reviewed."))
+        if name == "submit" and not req.files:
+            reasons.append(_("The request has no files."))
+        elif name == "submit" and groups_missing_context(req):
+            reasons.append(_("Every group needs its context and controls before submitting."))
         decision = policy.decide(settings, policy_action, {**doc, **extra})
         if not decision.allow:  # the policy's own words; the table's only when it is silent
             reasons = list(decision.reasons) or reasons or [_("No policy rule allows this.")]

@@ -10,11 +10,12 @@ maps the source-local person pseudonym to the linkage one.
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import pyarrow as pa
 
-from tre.lake.fhir_tables import BY_TYPE, PRE_R4_FIELDS, FhirTable
+from tre.lake.fhir_tables import BY_TYPE, PRE_R4_FIELDS, TABLES, FhirTable
 from tre.lake.fhir_types import OTHER_VERSION_TYPES, R4_RESOURCE_TYPES
 from tre.lake.pseudonymise import install_prefixed_hmac
 
@@ -30,7 +31,7 @@ PROBLEMS = {
 _REF_PATTERN = r"(?:^|/)([A-Za-z]+)/([^/]+)/_history/[^/]*$"
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -38,7 +39,7 @@ def prepare(con: duckdb.DuckDBPyConnection, source: str, key: bytes) -> None:
     """Macros and lookup tables for one ingest of `source` (a validated name)."""
     types = sorted(R4_RESOURCE_TYPES)
     install_prefixed_hmac(con, key, {"": f"{source}|", **{t: f"{source}|{t}/" for t in types}})
-    src = _quote(source)
+    src = quote(source)
     con.execute(f"CREATE OR REPLACE TEMP MACRO lake_source() AS {src}")
     con.execute(
         "CREATE OR REPLACE TEMP MACRO ref_id(ref) AS CASE "
@@ -101,7 +102,7 @@ _DISPLAY_FIELDS = (
     "provider",
 )
 # One structure for every identifying string collected from a resource (one parse each).
-_REMOVED_STRUCTURE = {
+REMOVED_STRUCTURE = {
     "id": _V,
     "identifier": [{"value": _V}],
     **dict.fromkeys(_DISPLAY_FIELDS, _DISPLAY),
@@ -120,18 +121,24 @@ _REMOVED_STRUCTURE = {
 _PEOPLE = "('Patient', 'Practitioner', 'RelatedPerson', 'Person', 'Organization', 'Location')"
 
 
-def _header_structure() -> str:
+def header_structure_json() -> str:
     """What `load_batch` reads from every resource, in one parse: what classifies it, and
     every identifying string the allow-list removes (for the sweep)."""
-    fields: dict[str, object] = {**_REMOVED_STRUCTURE, "resourceType": "VARCHAR"}
+    fields: dict[str, object] = {**REMOVED_STRUCTURE, "resourceType": "VARCHAR"}
     for field in ("subject", "patient"):
         fields[field] = {"reference": "VARCHAR", "display": "VARCHAR"}
     for names in PRE_R4_FIELDS.values():
         fields.update(dict.fromkeys(names, "JSON"))
-    return _quote(json.dumps(fields, separators=(",", ":")))
+    return json.dumps(fields, separators=(",", ":"))
 
 
-def _problem_sql() -> str:
+def tables_for(resource_type: str) -> list[FhirTable]:
+    """The lake tables built from resources of `resource_type` (in TABLES order)."""
+    return [t for t in TABLES if t.resource_type == resource_type]
+
+
+def problem_sql() -> str:
+    """SQL for the problem code of a resource `h` of type `rtype` (NULL when good)."""
     pre_r4 = " OR ".join(
         f"(rtype = '{rtype}' AND (" + " OR ".join(f"h.{f} IS NOT NULL" for f in fields) + "))"
         for rtype, fields in PRE_R4_FIELDS.items()
@@ -190,12 +197,15 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
                       FROM docs WHERE is_bundle)
             ),
             -- from_json is lenient about shapes: it fails (NULL under try) only on bad JSON
-            headed AS (SELECT *, try(from_json(res, {_header_structure()})) AS h FROM resources),
+            headed AS (
+                SELECT *, try(from_json(res, {quote(header_structure_json())})) AS h
+                FROM resources
+            ),
             typed AS (
                 SELECT *, h IS NOT NULL OR res IS NULL AS valid, h.resourceType AS rtype
                 FROM headed
             )
-            SELECT file_no, line, entry, res, rtype, {_problem_sql()} AS problem, h FROM typed
+            SELECT file_no, line, entry, res, rtype, {problem_sql()} AS problem, h FROM typed
             UNION ALL
             SELECT file_no, line, NULL, NULL, NULL, 'empty', NULL FROM docs
             WHERE is_bundle AND coalesce(json_array_length(doc, '$.entry'), 0) = 0
@@ -232,20 +242,42 @@ def type_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {str(t): int(n) for t, n in rows}
 
 
-def table_select_sql(table: FhirTable) -> str:
-    columns = ",\n  ".join(f"({c.sql})::{c.type} AS {c.name}" for c in table.columns)
-    structure = _quote(table.structure_json)
-    parsed = (
-        f"SELECT from_json(res, {structure}) AS r FROM raw "
-        f"WHERE problem IS NULL AND rtype = {_quote(table.resource_type)}"
-    )
+def table_select_sql(table: FhirTable, *, parsed: bool = False) -> str:
+    """One table's rows from `raw`; `parsed` when `raw.h` already holds the table's fields
+    (the NDJSON fast path), else each resource's text is parsed for the table."""
+    record = "h" if parsed else f"from_json(res, {quote(table.structure_json)})"
+    where = f"problem IS NULL AND rtype = {quote(table.resource_type)}"
+    parsed_sql = f"SELECT {record} AS r FROM raw WHERE {where}"
     if table.unnest:
-        parsed = f"SELECT r, unnest(r.{table.unnest}) AS c FROM ({parsed})"
-    return f"SELECT\n  {columns}\nFROM ({parsed})"
+        parsed_sql = f"SELECT r, unnest(r.{table.unnest}) AS c FROM ({parsed_sql})"
+    # Person and reference ids repeat across rows (one patient, many observations): each
+    # distinct reference is parsed and hashed once, then joined back.
+    joins: list[str] = []
+    exprs: list[str] = []
+    for c in table.columns:
+        memo = _MEMOISED.fullmatch(c.sql) if parsed else None
+        if memo is None:
+            exprs.append(f"({c.sql})::{c.type} AS {c.name}")
+            continue
+        func, key = memo.group(1), memo.group(2)
+        alias = f"m{len(joins)}"
+        keys = f"SELECT DISTINCT {key.replace('r.', 'h.', 1)} AS k FROM raw WHERE {where}"
+        joins.append(
+            f"LEFT JOIN (SELECT k, {func}k) AS v FROM ({keys})) {alias} ON {key} = {alias}.k"
+        )
+        exprs.append(f"{alias}.v::{c.type} AS {c.name}")
+    columns = ",\n  ".join(exprs)
+    return f"SELECT\n  {columns}\nFROM ({parsed_sql}) " + " ".join(joins)
 
 
-def table_rows(con: duckdb.DuckDBPyConnection, table: FhirTable) -> pa.Table:
-    return con.sql(table_select_sql(table)).to_arrow_table()
+# `lake_person(r.x.reference)` and `lake_ref('Type', r.x.reference)`: (function, key).
+_MEMOISED = re.compile(r"(lake_person\(|lake_ref\('[A-Za-z]+', )(r\.[A-Za-z0-9_.\[\]]+)\)")
+
+
+def table_rows(
+    con: duckdb.DuckDBPyConnection, table: FhirTable, *, parsed: bool = False
+) -> pa.Table:
+    return con.sql(table_select_sql(table, parsed=parsed)).to_arrow_table()
 
 
 def _removed_lists_sql() -> str:
@@ -293,19 +325,23 @@ def collect_removed(con: duckdb.DuckDBPyConnection, target: str) -> None:
     )
 
 
-_IDENTIFIERS = _quote('{"identifier":[{"system":"VARCHAR","value":"VARCHAR"}]}')
+_IDENTIFIERS = quote('{"identifier":[{"system":"VARCHAR","value":"VARCHAR"}]}')
 
 
-def collect_links(con: duckdb.DuckDBPyConnection, system: str, target: str) -> None:
-    """Append (local person pseudonym, linkage pseudonym) for patients with that identifier."""
+def collect_links(
+    con: duckdb.DuckDBPyConnection, system: str, target: str, *, parsed: bool = False
+) -> None:
+    """Append (local person pseudonym, linkage pseudonym) for patients with that identifier.
+    `parsed`: `raw.h` already holds the Patient's `id` and `identifier` (the fast path)."""
+    record = "h" if parsed else f"from_json(res, {_IDENTIFIERS})"
+    own_id = "h.id" if parsed else "json_extract_string(res, '$.id')"
     con.execute(
         f"""
         INSERT INTO {target}
         SELECT lake_hmac_prefixed('', id), lake_hmac($1 || '|' || value)
         FROM (
-            SELECT json_extract_string(res, '$.id') AS id,
-                   list_filter(from_json(res, {_IDENTIFIERS}).identifier,
-                               lambda i: i.system = $1)[1].value AS value
+            SELECT {own_id} AS id,
+                   list_filter({record}.identifier, lambda i: i.system = $1)[1].value AS value
             FROM raw WHERE problem IS NULL AND rtype = 'Patient'
         ) WHERE value IS NOT NULL
         """,

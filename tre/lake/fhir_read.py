@@ -150,12 +150,17 @@ def _bundle_table(file_no: int, data: bytes, name: str) -> pa.Table:
     )
 
 
-def read_batches(files: list[InputFile], batch_bytes: int) -> Iterator[tuple[pa.Table, int]]:
-    """Yield (batch, input bytes read so far, on disk) until all files are read."""
+def read_batches(
+    files: list[InputFile], batch_bytes: int, only: set[int] | None = None
+) -> Iterator[tuple[pa.Table, int]]:
+    """Yield (batch, input bytes read so far, on disk) until all files (or the numbers in
+    `only`) are read; `file_no` is the file's index in `files` either way."""
     pending: list[pa.Table] = []
     pending_size = 0
     done = 0  # on-disk bytes of the files already finished
     for file_no, item in enumerate(files):
+        if only is not None and file_no not in only:
+            continue
         stream, raw = _open(item.path)
         with raw, stream:
             if item.kind == "bundle":

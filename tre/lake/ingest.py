@@ -1,6 +1,8 @@
 """`tre lake ingest fhir`: FHIR R4 bundles and bulk NDJSON into one immutable lake snapshot.
 
-Streaming: input is read in batches of `settings.lake_batch_bytes`; each batch is parsed,
+Bulk-export NDJSON named after its resource type is read in one pass per file by DuckDB
+(`tre.lake.fhir_fast`); a file with any problem falls back to the batch path. Batch path:
+input is read in batches of `settings.lake_batch_bytes`; each batch is parsed,
 checked and flattened in DuckDB and appended to per-table Parquet writers, so memory depends
 on the batch size, not on the input size. Nothing is visible in the lake until the whole
 snapshot, swept for leaked identifiers, is renamed into place.
@@ -21,7 +23,7 @@ import pyarrow.parquet as pq
 from tre.config import Settings
 from tre.errors import InputError, UserError
 from tre.i18n import _
-from tre.lake import fhir, fhir_read
+from tre.lake import fhir, fhir_fast, fhir_read
 from tre.lake.events import record_event
 from tre.lake.fhir_tables import DESCRIPTIONS, TABLES
 from tre.lake.fhir_types import R4_RESOURCE_TYPES
@@ -80,7 +82,7 @@ class _Writers:
         writer = self.writers.get(table)
         if writer is None:
             writer = pq.ParquetWriter(
-                self.parts_dir / f"{table}.parquet", rows.schema, compression="zstd"
+                self.parts_dir / f"{table}.parquet", rows.schema, compression="snappy"
             )
             self.writers[table] = writer
         writer.write_table(rows.cast(writer.schema))
@@ -130,8 +132,16 @@ def ingest_fhir(
         skipped: list[dict[str, Any]] = []
         seen_files: set[int] = set()
         try:
-            batches = fhir_read.read_batches(files, settings.lake_batch_bytes)
-            for batch, done in fhir_read.prefetched(batches):
+            slow, fast_done = set(), 0
+            for file_no, item in enumerate(files):
+                if not _ingest_fast(con, file_no, item, linkage, writers, types, seen_files):
+                    slow.add(file_no)
+                    continue
+                fast_done += item.size
+                if progress:
+                    progress(fast_done, total)
+            batches = fhir_read.read_batches(files, settings.lake_batch_bytes, slow)
+            for batch, done in fhir_read.prefetched(batches) if slow else ():
                 _ingest_batch(
                     con,
                     batch,
@@ -145,7 +155,7 @@ def ingest_fhir(
                     seen_files,
                 )
                 if progress:
-                    progress(done, total)
+                    progress(fast_done + done, total)
         finally:
             writers.close()
         empty = [n for n in range(len(files)) if n not in seen_files]
@@ -197,6 +207,33 @@ def ingest_fhir(
         {"source": source, "rows": manifest["rows"], "tables": sorted(manifest["tables"])},
     )
     return manifest
+
+
+def _ingest_fast(
+    con: duckdb.DuckDBPyConnection,
+    file_no: int,
+    item: fhir_read.InputFile,
+    linkage: str | None,
+    writers: _Writers,
+    types: Counter[str],
+    seen_files: set[int],
+) -> bool:
+    """Ingest a bulk-export NDJSON file in one read; False if it needs the batch path."""
+    resource_type = fhir_fast.expected_type(item.path) if item.kind == "ndjson" else None
+    if resource_type is None:
+        return False
+    count = fhir_fast.load_file(con, item.path, resource_type)
+    if count is None:
+        return False
+    seen_files.add(file_no)
+    types[resource_type] += count
+    for table in fhir.tables_for(resource_type):
+        writers.write(table.table, fhir.table_rows(con, table, parsed=True))
+    fhir.collect_removed(con, "removed")
+    if linkage and resource_type == "Patient":
+        fhir.collect_links(con, linkage, "links", parsed=True)
+    con.execute("DROP TABLE raw")
+    return True
 
 
 def _ingest_batch(

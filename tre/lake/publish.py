@@ -183,7 +183,7 @@ def finish(
     persons = max((d["persons"] or 0 for d in tables.values()), default=0)
     manifest: dict[str, Any] = {
         "id": staging.name,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
         "source": outcome.source,
         "kind": outcome.kind,
         "tables": tables,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from tre.sdc._i18n import Message
 
 Severity = Literal["block", "review", "info"]
 Verdict = Literal["block", "review", "pass"]
@@ -27,8 +29,19 @@ class Finding:
     cells: list[tuple[int, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["cells"] = [list(cell) for cell in self.cells]
+        data: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": str(self.message),
+            "columns": list(self.columns),
+            "cells": [list(cell) for cell in self.cells],
+        }
+        if isinstance(self.message, Message):  # so a reader can have it in their language
+            data["message_id"] = self.message.msgid
+            data["message_params"] = {
+                k: v if isinstance(v, int | float | str) else str(v)
+                for k, v in self.message.params.items()
+            }
         return data
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 from tre.errors import InputError
+from tre.sdc._i18n import _
 
 MIB = 1024 * 1024
 DEFAULT_ALLOWED_TYPES = frozenset({"csv", "tsv", "txt", "md", "json", "png", "jpeg"})
@@ -124,7 +125,9 @@ def _coerce(key: str, value: Any) -> Any:
             return value
     except (TypeError, ValueError) as exc:
         raise InputError(
-            f"The disclosure-check parameter '{key}' has a value of the wrong type.",
-            hint="Fix the policy data (policies/data.json).",
+            _("The disclosure-check parameter '{key}' has a value of the wrong type.").format(
+                key=key
+            ),
+            hint=_("Fix the policy data (policies/data.json)."),
         ) from exc
     return value

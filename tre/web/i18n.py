@@ -11,7 +11,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from fastapi import Request
 
-from tre.i18n import SUPPORTED, gettext_for
+from tre.i18n import SUPPORTED, gettext_for, translations
 from tre.web.labels import label_for
 
 LANG_COOKIE = "tre_lang"
@@ -41,14 +41,25 @@ def negotiate(request: Request) -> str:
 
 def helpers(lang: str) -> dict[str, Callable[..., Any]]:
     """Template functions: `_` (translate), `label` (a coded value's translated label),
-    `fmt_dt`, `fmt_date`, `fmt_num`."""
+    `finding_message`, `fmt_dt`, `fmt_date`, `fmt_num`."""
 
     def translate(message: str, **kwargs: Any) -> str:
         text = gettext_for(lang, message)
         return text.format(**kwargs) if kwargs else text
 
     def label(kind: str, code: str) -> str:
-        return gettext_for(lang, label_for(kind, code))
+        # The kind is the gettext context: "Approved" as a state is not "Approved" as a date.
+        return translations(lang).pgettext(kind, label_for(kind, code))
+
+    def finding_message(finding: dict[str, Any]) -> str:
+        """A stored finding's message in this language (as stored when it cannot be)."""
+        msgid, params = finding.get("message_id"), finding.get("message_params")
+        if not isinstance(msgid, str) or not isinstance(params, dict):
+            return str(finding.get("message", ""))
+        try:
+            return gettext_for(lang, msgid).format(**params)
+        except (KeyError, IndexError, ValueError):
+            return str(finding.get("message", ""))
 
     def fmt_dt(value: datetime | str | None) -> str:
         if value is None:
@@ -66,6 +77,7 @@ def helpers(lang: str) -> dict[str, Callable[..., Any]]:
     return {
         "_": translate,
         "label": label,
+        "finding_message": finding_message,
         "fmt_dt": fmt_dt,
         "fmt_date": fmt_date,
         "fmt_num": fmt_num,

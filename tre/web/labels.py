@@ -2,6 +2,7 @@
 purposes, severities, votes, tiers, roles): English labels, translated like any message.
 
 The codes stay what the command line and the API print; the portal shows these labels.
+Each kind is the label's gettext context (`msgctxt` in the catalogue).
 """
 
 from __future__ import annotations

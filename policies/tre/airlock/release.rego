@@ -95,6 +95,15 @@ deny contains "only the author, the project's members, output checkers and admin
 	not common.is_admin
 }
 
+# A draft is work in progress: output checkers see a request once it is submitted.
+deny contains "a draft is seen only by its author, the project's members and admins until it is submitted" if {
+	input.action == "airlock.view"
+	request_status == "draft"
+	not is_author
+	not common.is_member
+	not common.is_admin
+}
+
 deny contains "only an output checker may review a release request" if {
 	input.action == "airlock.review"
 	not common.is_output_checker

@@ -10,6 +10,7 @@ import pytest
 from governance_world import add_people, use_fake_catalogue, write_application
 
 from tre import projects
+from tre.airlock import service
 from tre.config import Settings
 
 PEOPLE = {
@@ -41,3 +42,41 @@ def build(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         data / "patients.parquet",
     )
     return project_id
+
+
+COUNTS = "sex,n\nF,150\nM,150\n"
+
+
+def draft(
+    settings: Settings,
+    project: str,
+    files: dict[str, str] | None = None,
+    author: str = "lena",
+    title: str = "Counts by sex",
+) -> str:
+    """A draft request of `author` with `files` (name -> text) written to outputs/ and added,
+    and its group's context and controls given; return its id."""
+    files = files if files is not None else {"counts.csv": COUNTS}
+    for name, text in files.items():
+        (settings.workspaces_path / project / "outputs" / name).write_text(text)
+    rid = str(service.create(settings, author, project, title)["id"])
+    service.add_files(settings, author, rid, list(files))
+    service.set_group(settings, author, rid, "main", "Counts of patients by sex.", "Counts >= 10.")
+    return rid
+
+
+def submitted(settings: Settings, project: str, files: dict[str, str] | None = None) -> str:
+    """`draft`, submitted for review (in review once the checks have run)."""
+    rid = draft(settings, project, files)
+    service.submit(settings, "lena", rid)
+    return rid
+
+
+def reviewed(settings: Settings, project: str, files: dict[str, str] | None = None) -> str:
+    """`submitted`, with both checkers' approvals in: awaiting a decision."""
+    rid = submitted(settings, project, files)
+    for checker in ("chk1", "chk2"):
+        service.review(
+            settings, checker, rid, dict.fromkeys(files or {"counts.csv": ""}, "approve")
+        )
+    return rid

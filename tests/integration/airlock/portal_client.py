@@ -14,6 +14,8 @@ with warnings.catch_warnings():  # starlette warns that it prefers httpx2 (not i
 
 COUNTS = "sex,n\nF,150\nM,150\n"
 
+__all__ = ["COUNTS", "TestClient", "client_for", "csrf"]
+
 
 def client_for(settings: Settings, user: str | None) -> TestClient:
     """A client signed in as `user` (needs TRE_PORTAL_TEST_LOGIN_INSECURE=1), or anonymous."""

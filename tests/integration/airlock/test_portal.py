@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from fastapi.testclient import TestClient
-from portal_client import COUNTS, client_for, csrf
+from airlock_world import reviewed, submitted
+from portal_client import COUNTS, TestClient, client_for, csrf
 
 from tre.airlock import service, views
 from tre.config import Settings
@@ -17,13 +17,7 @@ World = tuple[Settings, str]
 def _released(
     settings: Settings, project: str, text: str = COUNTS, name: str = "counts.csv"
 ) -> str:
-    (settings.workspaces_path / project / "outputs" / name).write_text(text)
-    rid = str(service.create(settings, "lena", project, "Counts")["id"])
-    service.add_files(settings, "lena", rid, [name])
-    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
-    service.submit(settings, "lena", rid)
-    for chk in ("chk1", "chk2"):
-        service.review(settings, chk, rid, {name: "approve"})
+    rid = reviewed(settings, project, {name: text})
     service.decide(settings, "chk1", rid, "approve")
     return rid
 
@@ -73,11 +67,7 @@ def test_forms_without_csrf_are_refused(portal: World) -> None:
 
 def test_author_sees_review_disabled_with_reason(portal: World) -> None:
     settings, project = portal
-    (settings.workspaces_path / project / "outputs" / "counts.csv").write_text(COUNTS)
-    rid = str(service.create(settings, "lena", project, "Counts")["id"])
-    service.add_files(settings, "lena", rid, ["counts.csv"])
-    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
-    service.submit(settings, "lena", rid)
+    rid = submitted(settings, project)
     lena = client_for(settings, "lena")  # an output checker too
     page = lena.get(f"/requests/{rid}").text
     assert re.search(r"<button[^>]*disabled[^>]*>Submit review", page)
@@ -140,3 +130,50 @@ def test_admin_page_for_admins_only(portal: World) -> None:
     assert project in client_for(settings, "ada").get("/admin").text
     r = client_for(settings, "lena").get("/admin")
     assert r.status_code == 403 and "only admins" in r.text
+
+
+def test_states_and_codes_are_shown_as_labels_in_both_languages(portal: World) -> None:
+    settings, project = portal
+    rid = _released(settings, project)
+    (settings.workspaces_path / project / "outputs" / "small.csv").write_text("sex,n\nF,3\nM,297\n")
+    draft = str(service.create(settings, "lena", project, "Small")["id"])
+    service.add_files(settings, "lena", draft, ["small.csv"])
+    lena = client_for(settings, "lena")
+    en = lena.get(f"/requests/{draft}?lang=en").text
+    assert re.search(r'class="status status-draft">Draft<', en)
+    assert "<strong>Blocks release</strong>" in en
+    ja = lena.get(f"/requests/{draft}?lang=ja").text
+    assert re.search(r'class="status status-draft">下書き<', ja) and "公開不可" in ja
+    assert re.search(r'class="status status-released">公開済み<', lena.get(f"/requests/{rid}").text)
+    public = client_for(settings, None)
+    register = public.get("/register?lang=en").text
+    assert "Scientific research" in register and ">scientific_research<" not in register
+    assert "学術研究" in public.get("/register?lang=ja").text
+
+
+def test_submit_is_disabled_with_the_reason_until_groups_are_described(portal: World) -> None:
+    settings, project = portal
+    (settings.workspaces_path / project / "outputs" / "counts.csv").write_text(COUNTS)
+    rid = str(service.create(settings, "lena", project, "Counts")["id"])
+    lena = client_for(settings, "lena")
+    assert "The request has no files." in lena.get(f"/requests/{rid}").text
+    service.add_files(settings, "lena", rid, ["counts.csv"])
+    page = lena.get(f"/requests/{rid}").text
+    assert re.search(r"<button[^>]*disabled[^>]*>Submit for review", page)
+    assert "Every group needs its context and controls" in page
+    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
+    page = lena.get(f"/requests/{rid}").text
+    assert not re.search(r"<button[^>]*disabled[^>]*>Submit for review", page)
+
+
+def test_findings_are_shown_in_the_readers_language(portal: World) -> None:
+    settings, project = portal
+    (settings.workspaces_path / project / "outputs" / "small.csv").write_text("sex,n\nF,3\nM,297\n")
+    rid = str(service.create(settings, "lena", project, "Small")["id"])
+    service.add_files(settings, "lena", rid, ["small.csv"])
+    lena = client_for(settings, "lena")
+    for path in (f"/requests/{rid}", f"/requests/{rid}/view/small.csv"):
+        assert "1 cells count fewer than 10 people" in lena.get(f"{path}?lang=en").text
+        ja = lena.get(f"{path}?lang=ja").text
+        assert "1 セルの人数または件数が 10 未満です" in ja
+        assert "cells count fewer than" not in ja

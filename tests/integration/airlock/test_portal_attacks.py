@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from airlock_world import reviewed, submitted
 from portal_client import COUNTS, client_for, csrf
 
 from tre import projects, users
@@ -28,18 +29,6 @@ period: {start: 2025-01-01, end: 2099-12-31}
 """
 
 
-def _reviewed(settings: Settings, project: str) -> str:
-    """A request of lena's in `project` with both reviews in, awaiting a decision."""
-    (settings.workspaces_path / project / "outputs" / "counts.csv").write_text(COUNTS)
-    rid = str(service.create(settings, "lena", project, "Counts")["id"])
-    service.add_files(settings, "lena", rid, ["counts.csv"])
-    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
-    service.submit(settings, "lena", rid)
-    for checker in ("chk1", "chk2"):
-        service.review(settings, checker, rid, {"counts.csv": "approve"})
-    return rid
-
-
 def _other_project(settings: Settings, tmp_path: Path) -> str:
     """Project B, led by bob, who is not a member of project A (p-1)."""
     users.add_user(settings, "ada", "bob", ["analyst"])
@@ -56,7 +45,7 @@ def test_analyst_of_another_project_cannot_read_request_or_release(
 ) -> None:
     settings, project = portal
     other = _other_project(settings, tmp_path)
-    rid = _reviewed(settings, project)
+    rid = reviewed(settings, project)
     service.decide(settings, "chk1", rid, "approve")
     bob = client_for(settings, "bob")
     for url in (f"/requests/{rid}", f"/requests/{rid}/view/counts.csv",
@@ -81,7 +70,7 @@ def test_analyst_of_another_project_cannot_read_request_or_release(
 
 def test_author_cannot_approve_by_a_crafted_post(portal: World) -> None:
     settings, project = portal
-    rid = _reviewed(settings, project)
+    rid = reviewed(settings, project)
     lena = client_for(settings, "lena")  # the author, and an output checker too
     token = csrf(lena.get(f"/requests/{rid}").text)
     for decision in ("approve", "reject", "return"):
@@ -94,11 +83,7 @@ def test_author_cannot_approve_by_a_crafted_post(portal: World) -> None:
 
 def test_checker_cannot_vote_twice_through_the_portal(portal: World) -> None:
     settings, project = portal
-    (settings.workspaces_path / project / "outputs" / "counts.csv").write_text(COUNTS)
-    rid = str(service.create(settings, "lena", project, "Counts")["id"])
-    service.add_files(settings, "lena", rid, ["counts.csv"])
-    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
-    service.submit(settings, "lena", rid)
+    rid = submitted(settings, project)
     chk1 = client_for(settings, "chk1")
     token = csrf(chk1.get(f"/requests/{rid}").text)
     vote = {"vote:counts.csv": "approve", "csrf": token}
@@ -116,7 +101,7 @@ def test_revoked_release_cannot_be_downloaded_by_portal_or_cli(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings, project = portal
-    rid = _reviewed(settings, project)
+    rid = reviewed(settings, project)
     service.decide(settings, "chk1", rid, "approve")
     service.revoke(settings, "chk1", rid, "later found disclosive")
     r = client_for(settings, "lena").get(f"/releases/{rid}/counts.csv")
@@ -135,11 +120,7 @@ def test_revoked_release_cannot_be_downloaded_by_portal_or_cli(
 def test_a_reviewers_comments_stay_blind_until_all_reviews_are_in(portal: World) -> None:
     """A comment would give the vote away: the second checker sees neither before voting."""
     settings, project = portal
-    (settings.workspaces_path / project / "outputs" / "counts.csv").write_text(COUNTS)
-    rid = str(service.create(settings, "lena", project, "Counts")["id"])
-    service.add_files(settings, "lena", rid, ["counts.csv"])
-    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
-    service.submit(settings, "lena", rid)
+    rid = submitted(settings, project)
     service.review(settings, "chk1", rid, {"counts.csv": "changes_requested"},
                    "Qz7 suppress the cell", "Qz7 private note")  # fmt: skip
     for user in ("chk2", "lena"):
@@ -149,3 +130,20 @@ def test_a_reviewers_comments_stay_blind_until_all_reviews_are_in(portal: World)
     service.review(settings, "chk2", rid, {"counts.csv": "approve"})
     page = client_for(settings, "chk2").get(f"/requests/{rid}").text
     assert "Qz7 suppress the cell" in page and "Qz7 private note" in page
+
+
+def test_a_checker_sees_another_projects_request_only_once_submitted(
+    portal: World, tmp_path: Path
+) -> None:
+    settings, _project = portal
+    other = _other_project(settings, tmp_path)
+    (settings.workspaces_path / other / "outputs" / "counts.csv").write_text(COUNTS)
+    theirs = str(service.create(settings, "bob", other, "B's counts")["id"])
+    service.add_files(settings, "bob", theirs, ["counts.csv"])
+    service.set_group(settings, "bob", theirs, "main", "ctx", "ctl")
+    chk1 = client_for(settings, "chk1")
+    r = chk1.get(f"/requests/{theirs}")
+    assert r.status_code == 403 and "a draft is seen only" in r.text
+    assert chk1.get(f"/requests/{theirs}/view/counts.csv").status_code == 403
+    service.submit(settings, "bob", theirs)
+    assert chk1.get(f"/requests/{theirs}").status_code == 200

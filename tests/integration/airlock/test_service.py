@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from airlock_world import draft
 from sqlalchemy import select
 
 from tre.airlock import service, views
@@ -23,13 +24,7 @@ def _outputs(settings: Settings, project: str) -> Path:
 
 
 def _draft(world: World, files: dict[str, str], author: str = "lena") -> str:
-    settings, project = world
-    for name, text in files.items():
-        (_outputs(settings, project) / name).write_text(text)
-    rid = service.create(settings, author, project, "Counts by sex")["id"]
-    service.add_files(settings, author, rid, list(files))
-    service.set_group(settings, author, rid, "main", "Counts of patients by sex.", "Counts >= 10.")
-    return str(rid)
+    return draft(*world, files, author)
 
 
 def _audit_actions(settings: Settings, rid: str) -> list[str]:

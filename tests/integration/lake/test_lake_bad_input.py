@@ -78,10 +78,11 @@ GOOD = [json.dumps(patient("p1")), json.dumps(condition("c1", "Patient/p1"))]
         ('["not", "a", "resource"]', "unknown or missing resourceType"),
     ],
 )
+@pytest.mark.parametrize("name", ["mixed.ndjson", "Condition.ndjson"])  # batch / bulk path
 def test_bad_ndjson_line_names_file_and_line(
-    folder: Path, capsys: pytest.CaptureFixture[str], bad_line: str, expected: str
+    folder: Path, capsys: pytest.CaptureFixture[str], bad_line: str, expected: str, name: str
 ) -> None:
-    path = write_ndjson(folder / "mixed.ndjson", [*GOOD, bad_line, *GOOD])
+    path = write_ndjson(folder / name, [*GOOD, bad_line, *GOOD])
     assert run(["lake", "ingest", "fhir", str(path), "--source", "test"]) == 6
     err = capsys.readouterr().err
     assert err.count("\n") == 1, "one line, no traceback"

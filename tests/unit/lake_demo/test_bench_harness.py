@@ -26,6 +26,7 @@ def test_parse_reads_ratio_lines_and_json_results() -> None:
     run = load("run")
     assert run.parse("rows: 5\nratio: 1.23 (target <= 1.3)\n") == (1.23, 1.3)
     assert run.parse("ratio: 0.5\n") == (0.5, None)
+    assert run.parse("ratio Rego / Python:    420x\n") == (420.0, None)
     assert run.parse('ratio: 9 (target <= 1.5)\nbench-result: {"ratio": 2.5, "target": 1.5}') == (
         2.5,
         1.5,
@@ -46,6 +47,15 @@ def test_summary_marks_failures_and_missed_targets() -> None:
     assert lines[0].split() == ["benchmark", "ratio", "target", "time", "verdict"]
     assert "meets target" in lines[1] and "above target" in lines[2]
     assert "FAILED (exit 2)" in lines[3]
+
+
+def test_helper_modules_are_not_run_as_benchmarks(tmp_path: Path) -> None:
+    run = load("run")
+    helper, script = tmp_path / "helper.py", tmp_path / "bench.py"
+    helper.write_text("FACTS = {}\n")
+    script.write_text('if __name__ == "__main__":\n    print("ratio: 1.0")\n')
+    assert not run.is_script(helper) and run.is_script(script)
+    assert "ingest" in [p.stem for p in run.scripts([])]
 
 
 def test_unknown_benchmark_name_is_refused() -> None:
