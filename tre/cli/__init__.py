@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 
@@ -10,50 +11,57 @@ import typer
 
 from tre.errors import PolicyDenied, TreError, UserError
 
-app = typer.Typer(
-    name="tre",
-    help="Trusted Research Environment for pseudonymised health data.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+# Command groups are imported only when used, so `tre lake ...` does not pay for the
+# airlock's or the hub's imports. name: (module, attribute, help for groups).
+_ENTRIES: dict[str, tuple[str, str, str | None]] = {
+    "init": ("tre.cli.init", "init", None),
+    "up": ("tre.cli.up", "up", None),
+    "demo-data": ("tre.cli.demo", "demo_data", None),
+    "lake": ("tre.cli.lake", "app", "Ingest into and inspect the pseudonymised lake."),
+    "optout": ("tre.cli.optout", "app", "Record and list patients' opt-outs."),
+    "transparency": ("tre.cli.transparency", "app", "Who used a person's records."),
+    "project": ("tre.cli.project", "app", "Applications, approvals, permits, extracts."),
+    "sdc": ("tre.cli.sdc", "app", "Automated disclosure checks on outputs."),
+    "airlock": ("tre.cli.airlock", "app", "Release requests and reviews."),
+    "audit": ("tre.cli.audit", "app", "The tamper-evident audit log."),
+    "image": ("tre.cli.image", "app", "Workspace container images."),
+    "user": ("tre.cli.user", "app", "Accounts and their roles."),
+}
 
 
-def _register() -> None:
-    from tre.cli import (
-        airlock,
-        audit,
-        demo,
-        image,
-        init,
-        lake,
-        optout,
-        project,
-        sdc,
-        transparency,
-        up,
-        user,
+def build_app(only: str | None = None) -> typer.Typer:
+    """The `tre` app with every command, or with just the one named `only`."""
+    root = typer.Typer(
+        name="tre",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
     )
 
-    app.command("init")(init.init)
-    app.command("up")(up.up)
-    app.command("demo-data")(demo.demo_data)
-    app.add_typer(lake.app, name="lake", help="Ingest into and inspect the pseudonymised lake.")
-    app.add_typer(optout.app, name="optout", help="Record and list patients' opt-outs.")
-    app.add_typer(transparency.app, name="transparency", help="Who used a person's records.")
-    app.add_typer(project.app, name="project", help="Applications, approvals, permits.")
-    from tre.cli import provision  # extracts: `tre project provision|refresh ID`
+    @root.callback()
+    def _root() -> None:
+        """Trusted Research Environment for pseudonymised health data."""
 
-    project.app.command("provision")(provision.provision)
-    project.app.command("refresh")(provision.refresh)
-    app.add_typer(sdc.app, name="sdc", help="Automated disclosure checks on outputs.")
-    app.add_typer(airlock.app, name="airlock", help="Release requests and reviews.")
-    app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")
-    app.add_typer(image.app, name="image", help="Workspace container images.")
-    app.add_typer(user.app, name="user", help="Accounts and their roles.")
+    for name, (module_name, attribute, group_help) in _ENTRIES.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(module_name), attribute)
+        if isinstance(target, typer.Typer):
+            root.add_typer(target, name=name, help=group_help)
+        else:
+            root.command(name)(target)
+    return root
 
 
-_register()
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the full app, for docs and tests
+        return build_app()
+    raise AttributeError(name)
+
+
+def _first_command(args: list[str]) -> str | None:
+    first = next((a for a in args if not a.startswith("-")), None)
+    return first if first in _ENTRIES else None
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -64,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print one line and exit non-zero, never a traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = app(args=args, prog_name="tre", standalone_mode=False)
+        cli = build_app(_first_command(args))
+        code = cli(args=args, prog_name="tre", standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) returns n when not standalone
             sys.exit(code)
     except UserError as exc:

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from tre import projects
+from tre.cli import provision
 from tre.cli.common import JsonFlag, console, emit, settings
 from tre.config import current_actor
 from tre.i18n import _
@@ -167,3 +168,9 @@ def register(as_json: JsonFlag = False) -> None:
         console.print(table)
 
     emit(projects.register(settings()), as_json, render)
+
+
+# Extract commands live beside the other extract code; registered here so that they
+# appear as `tre project provision|refresh ID`.
+app.command("provision")(provision.provision)
+app.command("refresh")(provision.refresh)

@@ -6,10 +6,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -18,6 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tre.config import Settings
 from tre.errors import ConfigError
 from tre.i18n import _
+
+if TYPE_CHECKING:  # alembic is imported only when migrating: it is slow to import
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -74,6 +75,8 @@ def session_scope(settings: Settings) -> Iterator[Session]:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -81,6 +84,8 @@ def alembic_config() -> Config:
 
 def init_db(settings: Settings) -> str:
     """Migrate the control database to the latest schema; return its URL (no password)."""
+    from alembic import command
+
     engine = db_engine(settings)
     config = alembic_config()
     try:
