@@ -118,6 +118,10 @@ class Settings(BaseSettings):
         default=16 * 1024 * 1024,
         description="Input bytes parsed per ingest batch; bounds the ingest's memory.",
     )
+    lake_chunk_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        description="Bytes of a bulk NDJSON file parsed at once on the fast path; bounds memory.",
+    )
     separation_of_duties: bool = Field(
         default=True,
         description="An approver of a project's application may not check its outputs.",

@@ -150,6 +150,43 @@ def _bundle_table(file_no: int, data: bytes, name: str) -> pa.Table:
     )
 
 
+def _ndjson_tables(
+    stream: IO[bytes], file_no: int, first_line: int, block_bytes: int, name: str
+) -> Iterator[tuple[pa.Table, int]]:
+    """(lines table, its bytes) per block of NDJSON `stream`; `first_line` numbers its first
+    line, so a piece of a larger file keeps the file's line numbers."""
+    line = first_line
+    carry = b""
+    while True:
+        block = stream.read(block_bytes)
+        data = carry + block
+        if not block:
+            if data.strip():
+                table = _lines_table(file_no, line, data + b"\n")
+                _check_utf8(table, name)
+                yield table, len(data)
+            return
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        piece, carry = data[: cut + 1], data[cut + 1 :]
+        table = _lines_table(file_no, line, piece)
+        _check_utf8(table, name)
+        line += table.num_rows
+        yield table, len(piece)
+
+
+def piece_batches(
+    path: Path, file_no: int, first_line: int, batch_bytes: int, name: str
+) -> Iterator[pa.Table]:
+    """Batches of plain NDJSON file `path`, a piece of input `file_no` (named `name` in
+    errors) whose first line is line `first_line` of that input."""
+    with path.open("rb") as stream:
+        for table, _size in _ndjson_tables(stream, file_no, first_line, batch_bytes, name):
+            yield table
+
+
 def read_batches(
     files: list[InputFile], batch_bytes: int, only: set[int] | None = None
 ) -> Iterator[tuple[pa.Table, int]]:
@@ -168,27 +205,9 @@ def read_batches(
                 pending.append(_bundle_table(file_no, data, item.path.name))
                 pending_size += len(data)
             else:
-                line = 1
-                carry = b""
-                while True:
-                    block = stream.read(batch_bytes)
-                    data = carry + block
-                    if not block:
-                        if data.strip():
-                            table = _lines_table(file_no, line, data + b"\n")
-                            _check_utf8(table, item.path.name)
-                            pending.append(table)
-                        break
-                    cut = data.rfind(b"\n")
-                    if cut < 0:
-                        carry = data
-                        continue
-                    chunk, carry = data[: cut + 1], data[cut + 1 :]
-                    table = _lines_table(file_no, line, chunk)
-                    _check_utf8(table, item.path.name)
-                    line += table.num_rows
+                for table, size in _ndjson_tables(stream, file_no, 1, batch_bytes, item.path.name):
                     pending.append(table)
-                    pending_size += len(chunk)
+                    pending_size += size
                     if pending_size >= batch_bytes:
                         yield pa.concat_tables(pending), done + raw.tell()
                         pending, pending_size = [], 0
