@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ import pyarrow.parquet as pq
 from tre.config import Settings
 from tre.errors import InputError, UserError
 from tre.i18n import _
-from tre.lake import fhir, fhir_fast, fhir_read
+from tre.lake import fhir, fhir_fast, fhir_read, ndjson_chunks
 from tre.lake.events import record_event
 from tre.lake.fhir_tables import DESCRIPTIONS, TABLES
 from tre.lake.fhir_types import R4_RESOURCE_TYPES
@@ -34,6 +37,7 @@ from tre.lake.snapshots import lake_lock, new_snapshot_id, staged
 Progress = Callable[[int, int], None]
 MODELLED = {t.resource_type for t in TABLES}
 SKIPPED_RECORDS_KEPT = 1000
+ROW_GROUP_ROWS = 128 * 1024
 
 
 def check_source(source: str) -> None:
@@ -85,7 +89,8 @@ class _Writers:
                 self.parts_dir / f"{table}.parquet", rows.schema, compression="snappy"
             )
             self.writers[table] = writer
-        writer.write_table(rows.cast(writer.schema))
+        # Row groups of bounded size keep later scans (link, sweep) in bounded memory.
+        writer.write_table(rows.cast(writer.schema), row_group_size=ROW_GROUP_ROWS)
 
     def close(self) -> None:
         for writer in self.writers.values():
@@ -127,38 +132,29 @@ def ingest_fhir(
         con.executemany("INSERT INTO removed VALUES (?)", [[n] for n in sorted(names)])
         (staging / "parts").mkdir()
         writers = _Writers(staging / "parts")
-        types: Counter[str] = Counter()
-        problems: Counter[str] = Counter()
-        skipped: list[dict[str, Any]] = []
-        seen_files: set[int] = set()
+        state = _State(files, on_error, linkage, writers, settings.lake_batch_bytes)
         try:
             slow, fast_done = set(), 0
+
+            def piece_done(before: int, consumed: int) -> None:
+                if progress:
+                    progress(before + consumed, total)
+
             for file_no, item in enumerate(files):
-                if not _ingest_fast(con, file_no, item, linkage, writers, types, seen_files):
+                report = partial(piece_done, fast_done)
+                if not _ingest_fast(con, state, file_no, staging, settings, report):
                     slow.add(file_no)
                     continue
                 fast_done += item.size
-                if progress:
-                    progress(fast_done, total)
             batches = fhir_read.read_batches(files, settings.lake_batch_bytes, slow)
             for batch, done in fhir_read.prefetched(batches) if slow else ():
-                _ingest_batch(
-                    con,
-                    batch,
-                    files,
-                    on_error,
-                    linkage,
-                    writers,
-                    types,
-                    problems,
-                    skipped,
-                    seen_files,
-                )
+                _ingest_batch(con, state, batch)
                 if progress:
                     progress(fast_done + done, total)
         finally:
             writers.close()
-        empty = [n for n in range(len(files)) if n not in seen_files]
+        types, problems, skipped = state.types, state.problems, state.skipped
+        empty = [n for n in range(len(files)) if n not in state.seen_files]
         if empty and on_error == "fail":
             raise InputError(
                 _("{file}: empty input: no resources.").format(file=files[empty[0]].path),
@@ -209,62 +205,90 @@ def ingest_fhir(
     return manifest
 
 
+@dataclass
+class _State:
+    """What one ingest carries from batch to batch."""
+
+    files: list[fhir_read.InputFile]
+    on_error: str
+    linkage: str | None
+    writers: _Writers
+    batch_bytes: int
+    types: Counter[str] = field(default_factory=Counter)
+    problems: Counter[str] = field(default_factory=Counter)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    seen_files: set[int] = field(default_factory=set)
+
+
 def _ingest_fast(
     con: duckdb.DuckDBPyConnection,
+    state: _State,
     file_no: int,
-    item: fhir_read.InputFile,
-    linkage: str | None,
-    writers: _Writers,
-    types: Counter[str],
-    seen_files: set[int],
+    staging: Path,
+    settings: Settings,
+    piece_done: Callable[[int], None],
 ) -> bool:
-    """Ingest a bulk-export NDJSON file in one read; False if it needs the batch path."""
+    """Ingest a bulk-export NDJSON file a piece at a time; False if it is not one.
+
+    Each piece of about `settings.lake_chunk_bytes` is parsed by DuckDB in one read; a piece
+    with any problem is re-read through the batch path with the input's own line numbers."""
+    item = state.files[file_no]
     resource_type = fhir_fast.expected_type(item.path) if item.kind == "ndjson" else None
     if resource_type is None:
         return False
-    count = fhir_fast.load_file(con, item.path, resource_type)
-    if count is None:
-        return False
-    seen_files.add(file_no)
-    types[resource_type] += count
-    for table in fhir.tables_for(resource_type):
-        writers.write(table.table, fhir.table_rows(con, table, parsed=True))
-    fhir.collect_removed(con, "removed")
-    if linkage and resource_type == "Patient":
-        fhir.collect_links(con, linkage, "links", parsed=True)
-    con.execute("DROP TABLE raw")
+    workdir = staging / "pieces"
+    workdir.mkdir(exist_ok=True)
+    with closing(ndjson_chunks.pieces(item.path, settings.lake_chunk_bytes, workdir)) as pieces:
+        for piece in pieces:
+            count = fhir_fast.load_file(con, piece.path, resource_type)
+            if count is None:
+                first = piece.first_line()
+                name = item.path.name
+                for batch in fhir_read.piece_batches(
+                    piece.path, file_no, first, state.batch_bytes, name
+                ):
+                    _ingest_batch(con, state, batch)
+            else:
+                _write_fast(con, state, file_no, resource_type, count)
+            piece_done(piece.consumed)
+    workdir.rmdir()
     return True
 
 
-def _ingest_batch(
-    con: duckdb.DuckDBPyConnection,
-    batch: pa.Table,
-    files: list[fhir_read.InputFile],
-    on_error: str,
-    linkage: str | None,
-    writers: _Writers,
-    types: Counter[str],
-    problems: Counter[str],
-    skipped: list[dict[str, Any]],
-    seen_files: set[int],
+def _write_fast(
+    con: duckdb.DuckDBPyConnection, state: _State, file_no: int, resource_type: str, count: int
 ) -> None:
+    """Tables, removed strings and links of a piece parsed by `fhir_fast.load_file`."""
+    state.seen_files.add(file_no)
+    state.types[resource_type] += count
+    for table in fhir.tables_for(resource_type):
+        state.writers.write(table.table, fhir.table_rows(con, table, parsed=True))
+    fhir.collect_removed(con, "removed")
+    if state.linkage and resource_type == "Patient":
+        fhir.collect_links(con, state.linkage, "links", parsed=True)
+    con.execute("DROP TABLE raw")
+
+
+def _ingest_batch(con: duckdb.DuckDBPyConnection, state: _State, batch: pa.Table) -> None:
     fhir.load_batch(con, batch)
-    seen_files.update(int(r[0]) for r in con.execute("SELECT DISTINCT file_no FROM raw").fetchall())
+    state.seen_files.update(
+        int(r[0]) for r in con.execute("SELECT DISTINCT file_no FROM raw").fetchall()
+    )
     counts = fhir.problem_counts(con)
     if counts:
         first = fhir.problem_rows(con, SKIPPED_RECORDS_KEPT)
-        if on_error == "fail":
-            raise _problem_error(files, batch, first[0])
-        problems.update(counts)
-        room = SKIPPED_RECORDS_KEPT - len(skipped)
-        skipped.extend(
+        if state.on_error == "fail":
+            raise _problem_error(state.files, batch, first[0])
+        state.problems.update(counts)
+        room = SKIPPED_RECORDS_KEPT - len(state.skipped)
+        state.skipped.extend(
             {"input": f, "line": ln, "entry": e, "problem": p} for f, ln, e, p in first[:room]
         )
     batch_types = fhir.type_counts(con)
-    types.update(batch_types)
+    state.types.update(batch_types)
     for table in TABLES:
         if batch_types.get(table.resource_type):
-            writers.write(table.table, fhir.table_rows(con, table))
+            state.writers.write(table.table, fhir.table_rows(con, table))
     fhir.collect_removed(con, "removed")
-    if linkage:
-        fhir.collect_links(con, linkage, "links")
+    if state.linkage:
+        fhir.collect_links(con, state.linkage, "links")

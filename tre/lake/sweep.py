@@ -20,8 +20,10 @@ def sweep(
     hits: list[tuple[str, str]] = []
     # Short all-digit strings (a clinician number "140", a postcode "1020") also occur as
     # codes (CVX 140): they are too common to be tested by exact match.
+    # The join runs on 64-bit hashes (a small table, however many strings were removed);
+    # the rare hash matches are then confirmed on the strings themselves.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE sweep_values AS SELECT DISTINCT value "
+        "CREATE OR REPLACE TEMP TABLE sweep_hashes AS SELECT DISTINCT hash(value) AS h "
         f"FROM {removed_table} WHERE NOT regexp_full_match(value, '[0-9]{{1,5}}')"
     )
     for table, path in sorted(tables.items()):
@@ -30,11 +32,24 @@ def sweep(
         if not names:
             continue
         columns = ", ".join('"' + n.replace('"', '""') + '"' for n in names)
-        # One scan per table: every string cell as (column, value), semi-joined.
+        # One scan per table: every string cell as (column, value), semi-joined on hashes.
+        cells = (
+            f"(SELECT name, value, hash(value) AS h FROM (UNPIVOT (SELECT {columns} "
+            "FROM read_parquet($1)) ON COLUMNS(*) INTO NAME name VALUE value))"
+        )
+        candidates = con.execute(
+            f"SELECT DISTINCT name, h FROM {cells} u SEMI JOIN sweep_hashes s ON u.h = s.h",
+            [str(path)],
+        ).fetchall()
+        if not candidates:
+            continue
+        con.execute("CREATE OR REPLACE TEMP TABLE sweep_candidates (h UBIGINT)")
+        con.executemany("INSERT INTO sweep_candidates VALUES (?)", [[h] for _, h in candidates])
         found = con.execute(
-            f"SELECT DISTINCT name FROM (UNPIVOT (SELECT {columns} FROM read_parquet($1)) "
-            "ON COLUMNS(*) INTO NAME name VALUE value) u "
-            "SEMI JOIN sweep_values s ON u.value = s.value",
+            f"SELECT DISTINCT u.name FROM {cells} u "
+            "SEMI JOIN sweep_candidates c ON u.h = c.h "
+            f"SEMI JOIN {removed_table} r ON u.value = r.value "
+            "WHERE NOT regexp_full_match(u.value, '[0-9]{1,5}')",
             [str(path)],
         ).fetchall()
         hit_names = {str(r[0]) for r in found}
