@@ -134,20 +134,15 @@ def install_firewall(net: WorkspaceNetwork, hub_api_port: int) -> None:
             _run(ipt, "-w", "-F", net.chain)
         for rule in rules:
             _run(ipt, "-w", "-A", net.chain, *rule, "-m", "comment", "--comment", RULE_COMMENT)
-        jump = [
-            "INPUT",
-            "-i",
-            net.bridge,
-            "-j",
-            net.chain,
-            "-m",
-            "comment",
-            "--comment",
-            RULE_COMMENT,
-        ]
+        jump = _jump_rule(net)
         if _run(ipt, "-w", "-C", *jump, check=False).returncode != 0:
             _run(ipt, "-w", "-I", *jump)
     log.info("packet filter %s admits only port %s on %s", net.chain, hub_api_port, net.gateway)
+
+
+def _jump_rule(net: WorkspaceNetwork) -> list[str]:
+    """The INPUT rule that sends traffic from the workspace bridge to the TRE chain."""
+    return ["INPUT", "-i", net.bridge, "-j", net.chain, "-m", "comment", "--comment", RULE_COMMENT]
 
 
 def remove_firewall(net: WorkspaceNetwork) -> None:
@@ -157,17 +152,7 @@ def remove_firewall(net: WorkspaceNetwork) -> None:
             ipt = _iptables(binary)
         except RuntimeError:
             continue
-        jump = [
-            "INPUT",
-            "-i",
-            net.bridge,
-            "-j",
-            net.chain,
-            "-m",
-            "comment",
-            "--comment",
-            RULE_COMMENT,
-        ]
+        jump = _jump_rule(net)
         while _run(ipt, "-w", "-D", *jump, check=False).returncode == 0:
             pass
         _run(ipt, "-w", "-F", net.chain, check=False)
