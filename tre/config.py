@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         default=64 * 1024 * 1024,
         description="Bytes of a bulk NDJSON file parsed at once on the fast path; bounds memory.",
     )
+    lake_memory_limit: str = Field(
+        default="512MB",
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        description="DuckDB memory limit of an ingest (e.g. 512MB); beyond it DuckDB spills "
+        "to the staging folder.",
+    )
     separation_of_duties: bool = Field(
         default=True,
         description="An approver of a project's application may not check its outputs.",

@@ -111,7 +111,8 @@ def _render(info: dict[str, Any]) -> None:
             role = ", ".join(ROLE_NAMES.get(r, r) for r in account["roles"])
             console.print(
                 f"  {role:15} {user:10} {_('password')}: {account['password']}  "
-                f"{_('TOTP key')}: {account['totp_secret']}"
+                f"{_('TOTP key')}: {account['totp_secret']}",
+                soft_wrap=True,  # keys must stay on one line to be copied
             )
         console.print(
             _(

@@ -71,7 +71,7 @@ def connect(staging: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(staging / "work.duckdb"))
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
-    con.execute("SET memory_limit = '1GB'")
+    con.execute("SET memory_limit = $1", [settings.lake_memory_limit])
     con.execute("SET temp_directory = $1", [str(staging / "spill")])
     con.execute("CREATE TABLE removed (value VARCHAR)")
     con.execute("CREATE TABLE links (local VARCHAR, linked VARCHAR)")

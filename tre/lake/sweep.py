@@ -4,6 +4,10 @@ The allow-list of columns is the primary control; this sweep checks its result. 
 every string column of every output table against the identifier strings the ingest removed
 (an exact-match semi-join in DuckDB) and reports hits as (table, column) only, never values.
 All-digit strings of at most five digits are not tested: they collide with ordinary codes.
+
+Memory: one column is scanned at a time (a columnar read of one Parquet column), joined on
+64-bit hashes; nothing but the hit column names comes back to Python. Scanning all columns
+at once (an UNPIVOT of the table) held hundreds of MB per table, growing with its size.
 """
 
 from __future__ import annotations
@@ -11,6 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+
+_SHORT_DIGITS = "regexp_full_match({v}, '[0-9]{{1,5}}')"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def sweep(
@@ -20,38 +30,41 @@ def sweep(
     hits: list[tuple[str, str]] = []
     # Short all-digit strings (a clinician number "140", a postcode "1020") also occur as
     # codes (CVX 140): they are too common to be tested by exact match.
-    # The join runs on 64-bit hashes (a small table, however many strings were removed);
+    # The join runs on 64-bit hashes (8 bytes a string, however long the strings are);
     # the rare hash matches are then confirmed on the strings themselves.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE sweep_hashes AS SELECT DISTINCT hash(value) AS h "
-        f"FROM {removed_table} WHERE NOT regexp_full_match(value, '[0-9]{{1,5}}')"
+        f"FROM {removed_table} WHERE NOT {_SHORT_DIGITS.format(v='value')}"
     )
     for table, path in sorted(tables.items()):
         described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(path)]).fetchall()
-        names = [str(r[0]) for r in described if r[1] == "VARCHAR"]
-        if not names:
-            continue
-        columns = ", ".join('"' + n.replace('"', '""') + '"' for n in names)
-        # One scan per table: every string cell as (column, value), semi-joined on hashes.
-        cells = (
-            f"(SELECT name, value, hash(value) AS h FROM (UNPIVOT (SELECT {columns} "
-            "FROM read_parquet($1)) ON COLUMNS(*) INTO NAME name VALUE value))"
-        )
-        candidates = con.execute(
-            f"SELECT DISTINCT name, h FROM {cells} u SEMI JOIN sweep_hashes s ON u.h = s.h",
-            [str(path)],
-        ).fetchall()
-        if not candidates:
-            continue
-        con.execute("CREATE OR REPLACE TEMP TABLE sweep_candidates (h UBIGINT)")
-        con.executemany("INSERT INTO sweep_candidates VALUES (?)", [[h] for _, h in candidates])
-        found = con.execute(
-            f"SELECT DISTINCT u.name FROM {cells} u "
-            "SEMI JOIN sweep_candidates c ON u.h = c.h "
-            f"SEMI JOIN {removed_table} r ON u.value = r.value "
-            "WHERE NOT regexp_full_match(u.value, '[0-9]{1,5}')",
-            [str(path)],
-        ).fetchall()
-        hit_names = {str(r[0]) for r in found}
-        hits.extend((table, n) for n in names if n in hit_names)
+        for name in (str(r[0]) for r in described if r[1] == "VARCHAR"):
+            if _column_hit(con, path, _quoted(name), removed_table):
+                hits.append((table, name))
+    con.execute("DROP TABLE IF EXISTS sweep_hashes")
+    con.execute("DROP TABLE IF EXISTS sweep_candidates")
     return hits
+
+
+def _column_hit(
+    con: duckdb.DuckDBPyConnection, path: Path, column: str, removed_table: str
+) -> bool:
+    """Whether one column holds a removed string: hashes first, then strings for matches."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sweep_candidates AS SELECT DISTINCT u.h "
+        f"FROM (SELECT hash({column}) AS h FROM read_parquet($1)) u "
+        "SEMI JOIN sweep_hashes s ON u.h = s.h",
+        [str(path)],
+    )
+    if not (con.execute("SELECT count(*) FROM sweep_candidates").fetchone() or (0,))[0]:
+        return False
+    # Only the removed strings with a candidate hash are compared (a small build side).
+    found = con.execute(
+        f"SELECT 1 FROM (SELECT {column} AS value FROM read_parquet($1)) u "
+        "SEMI JOIN sweep_candidates c ON hash(u.value) = c.h "
+        f"SEMI JOIN (SELECT value FROM {removed_table} r "
+        "  SEMI JOIN sweep_candidates c ON hash(r.value) = c.h) r ON u.value = r.value "
+        f"WHERE NOT {_SHORT_DIGITS.format(v='u.value')} LIMIT 1",
+        [str(path)],
+    ).fetchone()
+    return found is not None

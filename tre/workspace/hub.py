@@ -231,5 +231,10 @@ def _configure_services(c: Any, settings: Settings, options: HubOptions, python:
         roles.append(
             {"name": "portal", "scopes": ["read:users", "list:users"], "services": [PORTAL_SERVICE]}
         )
+        # Every signed-in user may sign in to the portal (HubOAuth); what they may do there
+        # is decided by policy. Without this scope the hub answers 403 at the OAuth step.
+        roles.append(
+            {"name": "user", "scopes": ["self", f"access:services!service={PORTAL_SERVICE}"]}
+        )
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
