@@ -82,7 +82,8 @@ def tables(con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
     try:
         rows = conn.execute(
             "SELECT schema_name || '.' || view_name FROM duckdb_views() "
-            "WHERE NOT internal AND database_name = current_database() ORDER BY 1"
+            "WHERE NOT internal AND database_name = current_database() "
+            "AND schema_name <> 'main' ORDER BY 1"  # main holds unqualified aliases
         ).fetchall()
     finally:
         if owned:
@@ -98,6 +99,7 @@ def describe(table: str, con: duckdb.DuckDBPyConnection | None = None) -> TableI
         view = conn.execute(
             "SELECT schema_name, view_name, comment FROM duckdb_views() "
             "WHERE NOT internal AND database_name = current_database() "
+            "AND schema_name <> 'main' "
             "AND view_name = $name AND ($schema = '' OR schema_name = $schema)",
             {"name": name, "schema": schema},
         ).fetchall()

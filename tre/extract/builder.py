@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import signal
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -354,6 +355,13 @@ def _write_catalog(out: Path, chosen: list[tuple[SourceDataset, list[SourceColum
                         f"COMMENT ON COLUMN {schema}.{view}.{_quote(col.name)} "
                         f"IS {_literal(col.description)}"
                     )
+        # Unqualified names for convenience (`FROM patient`), where only one source has the table.
+        names = Counter(dataset.table for dataset, _ in chosen)
+        for dataset, _ in chosen:
+            if names[dataset.table] == 1:
+                schema, view = _quote(dataset.source), _quote(dataset.table)
+                con.execute(f"CREATE VIEW main.{view} AS SELECT * FROM {schema}.{view}")
+                con.execute(f"COMMENT ON VIEW main.{view} IS {_literal(dataset.name)}")
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -41,11 +41,19 @@ def test_only_permitted_tables_and_columns(lake: list[SourceDataset], tmp_path: 
     manifest = _build(lake, out)
     con = _catalog(out)
     views = con.execute(
-        "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal"
+        "SELECT schema_name || '.' || view_name FROM duckdb_views() "
+        "WHERE NOT internal AND schema_name <> 'main'"
     ).fetchall()
     assert sorted(v[0] for v in views) == sorted(GRANT)
+    aliases = con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
+    ).fetchall()
+    assert sorted(a[0] for a in aliases) == sorted(n.split(".")[1] for n in GRANT)
     for name, cols in GRANT.items():
         got = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description]
+        assert got == cols
+        alias = name.split(".")[1]  # the unqualified alias reads the same table
+        got = [d[0] for d in con.execute(f"SELECT * FROM {alias} LIMIT 0").description]
         assert got == cols
     files = sorted(p.name for p in (out / "data").iterdir())
     assert files == sorted(f"{n}.parquet" for n in GRANT)
@@ -63,12 +71,13 @@ def test_comments_from_catalogue(lake: list[SourceDataset], tmp_path: Path) -> N
     _build(lake, out)
     con = _catalog(out)
     comment = con.execute(
-        "SELECT comment FROM duckdb_views() WHERE view_name = 'patient'"
+        "SELECT comment FROM duckdb_views() WHERE view_name = 'patient' AND schema_name <> 'main'"
     ).fetchone()
     assert comment == ("One row per person",)
     cols = dict(
         con.execute(
-            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'condition'"
+            "SELECT column_name, comment FROM duckdb_columns() "
+            "WHERE table_name = 'condition' AND schema_name <> 'main'"
         ).fetchall()
     )
     assert cols["code"] == "ICD-10 code"
