@@ -25,7 +25,7 @@ from tre.extract import layout, service
 from tre.extract.builder import CRASH_AFTER_ENV
 from tre.lake.catalog import load_catalog
 from tre.lake.ingest import ingest_fhir
-from tre.lake.optout import add_optout
+from tre.lake.optout import add_optout, lake_person_id
 from tre.users import add_user
 
 TRE_CLI = str(Path(sys.executable).parent / "tre")
@@ -79,6 +79,33 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+def _lookup_reveals_no_pseudonym(
+    settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+    identifier: str,
+    found: dict,
+    extracts: list[Path | None],
+) -> None:
+    """Neither the JSON nor the printed lookup holds the person's lake pseudonym, any
+    extract's identifier values, or the identifier asked about."""
+    capsys.readouterr()
+    main(["transparency", "lookup", "--source", "synthea", "--id", identifier])
+    outputs = [json.dumps(found, default=str), capsys.readouterr().out]
+    forbidden = {lake_person_id(settings, "synthea", identifier), identifier}
+    for extract in extracts:
+        assert extract is not None
+        rows = (
+            duckdb.connect()
+            .execute(f"SELECT DISTINCT person_id FROM '{extract}/data/synthea.patient.parquet'")
+            .fetchall()
+        )
+        forbidden |= {str(r[0]) for r in rows}
+    assert len(forbidden) > 10
+    for text in outputs:
+        assert "Conditions and encounters" in text  # the real answer, not an error
+        assert not [v for v in forbidden if v in text]
+
+
 def test_provision_refresh_transparency(
     tre: Settings,
     synthea_bulk: Path,
@@ -111,6 +138,9 @@ def test_provision_refresh_transparency(
     assert [p["id"] for p in found["projects"]] == [p1, p2]
     assert found["projects"][0]["title"] == "Conditions and encounters"
     assert found["opted_out"] is False
+    _lookup_reveals_no_pseudonym(
+        tre, capsys, ids[0], found, [layout.current_path(tre, p) for p in (p1, p2)]
+    )
     nobody = _cli(capsys, "transparency", "lookup", "--source", "synthea", "--id", "not-a-patient")
     assert nobody["projects"] == [] and nobody["opted_out"] is False
 

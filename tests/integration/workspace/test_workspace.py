@@ -11,12 +11,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from tre_test_grants import start_reasons as grants_check
 from ws_hub import HubEnv, write_grants
 from ws_kernel import Kernel, KernelError
+
+from tre.workspace.spawner import project_paths
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -57,7 +60,8 @@ def container_of(user: str, project: str):  # type: ignore[no-untyped-def]
     import docker
 
     client = docker.from_env()
-    found = client.containers.list(filters={"label": ["tre.test=1"], "name": f"-{user}--{project}"})
+    escaped = project.replace("-", "-2d")  # DockerSpawner escapes names: p-1 -> p-2d1
+    found = client.containers.list(filters={"label": ["tre.test=1"], "name": f"-{user}--{escaped}"})
     assert len(found) == 1, found
     return found[0]
 
@@ -117,6 +121,66 @@ def test_other_projects_data_and_outputs_are_not_reachable(
     assert "secret.csv" not in outputs
     assert data == "['patients.parquet']"
     assert mounts == "['/home/jovyan', '/home/jovyan/data', '/home/jovyan/outputs']"
+
+
+def test_no_tre_secret_or_host_state_reaches_the_container(
+    hub_env: HubEnv, alice_p1: Kernel
+) -> None:
+    settings = hub_env.settings
+    lake_key = settings.lake_key_path.read_bytes()
+    info = container_of("alice", "p-1").attrs
+    # What the engine gives the container: its environment and every mount.
+    env = dict(item.split("=", 1) for item in info["Config"]["Env"])
+    assert "TRE_HOME" not in env and "TRE_DATABASE_URL" not in env
+    assert {k for k in env if k.startswith("TRE_")} == {
+        "TRE_DATA_DIR",
+        "TRE_OUTPUTS_DIR",
+        "TRE_PROJECT_ID",
+    }
+    home, outputs = project_paths(settings, "p-1", "alice")
+    extract = settings.extracts_path / "p-1" / "builds" / "b1"
+    sources = {Path(m["Source"]).resolve() for m in info["Mounts"]}
+    assert sources == {home.resolve(), outputs.resolve(), extract.resolve()}
+    for source in sources:
+        for secret_place in (settings.keys_path, settings.lake_path, settings.home_path / "tre.db"):
+            assert not source.is_relative_to(secret_place.resolve())
+            assert not secret_place.resolve().is_relative_to(source)
+    assert not info["HostConfig"]["Privileged"]
+    assert info["HostConfig"]["CapDrop"] == ["ALL"]
+    # What a kernel sees: no variable holds the lake key or a host path of TRE_HOME.
+    out = alice_p1.run(
+        "import os\n"
+        "print(repr('\\n'.join(f'{k}={v}' for k, v in os.environ.items())))\n"
+        "print(repr(open('/proc/1/environ', 'rb').read().decode(errors='replace')))\n"
+        "print([os.path.exists(p) for p in ('/var/run/docker.sock', '/run/docker.sock')])\n"
+    )
+    kernel_env, init_env, sockets = out.strip().splitlines()
+    for text in (kernel_env, init_env, "\n".join(info["Config"]["Env"])):
+        assert "TRE_PROJECT_ID" in text  # the real environment was read
+        for needle in (lake_key.hex(), str(settings.home_path), "TRE_HOME"):
+            assert needle not in text
+    assert sockets == "[False, False]"
+
+
+def test_other_projects_and_users_homes_are_not_reachable(
+    hub_env: HubEnv, alice_p1: Kernel
+) -> None:
+    settings = hub_env.settings
+    # alice's own home in p-2 and carol's home in p-1 hold a marker the p-1 server must not see.
+    for project, user in (("p-2", "alice"), ("p-1", "carol")):
+        home, _outputs = project_paths(settings, project, user)
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "marker-other-home.txt").write_text("private")
+    out = alice_p1.run(
+        "import os\n"
+        "hits = [os.path.join(d, f) for top in ('/home', '/tmp', '/mnt', '/srv', '/opt')\n"
+        "        for d, _, fs in os.walk(top) for f in fs if f == 'marker-other-home.txt']\n"
+        "print(hits)\n"
+        f"print(os.path.exists({str(project_paths(settings, 'p-2', 'alice')[0])!r}))\n"
+    )
+    hits, exists = out.strip().splitlines()
+    assert hits == "[]"
+    assert exists == "False"
 
 
 def test_data_mount_is_read_only(alice_p1: Kernel) -> None:

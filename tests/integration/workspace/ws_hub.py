@@ -128,10 +128,16 @@ def start_hub(
 
 
 def make_world(home: Path) -> None:
-    """Two projects' extracts and memberships: alice in both, carol in p-1, bob in p-2."""
+    """Two projects' extracts and memberships: alice in both, carol in p-1, bob in p-2.
+
+    `tre init` runs first, so the lake key and the control database exist on the host as in
+    a real deployment (the tests check that neither reaches a workspace)."""
+    from tre.cli.init import initialise
     from tre.config import load_settings
 
-    root = load_settings(home=home).extracts_path
+    settings = load_settings(home=home)
+    initialise(settings)
+    root = settings.extracts_path
     make_extract(root, "p-1", {"patients": 37})
     make_extract(root, "p-2", {"patients": 52, "conditions": 11})
     write_grants(

@@ -215,3 +215,31 @@ def test_secret_is_not_in_the_extract(lake: list[SourceDataset], tmp_path: Path)
         if f.is_file():
             blob = f.read_bytes()
             assert secret not in blob and secret.hex().encode() not in blob
+
+
+def test_extract_reveals_no_host_path_or_secret(lake: list[SourceDataset], tmp_path: Path) -> None:
+    """The catalogue's views are relative, and no file of the extract holds the build
+    directory, the lake's snapshot paths or the project secret (a workspace sees all of it)."""
+    out = tmp_path / "x"
+    secret = bytes(range(32))
+    _build(lake, out, secret=secret)
+    con = _catalog(out)
+    sqls = [
+        r[0] for r in con.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall()
+    ]
+    con.close()
+    assert sqls and all("'/" not in sql and str(tmp_path) not in sql for sql in sqls), sqls
+    # Opened from another directory, the views resolve against that directory only.
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    shutil.rmtree(out)
+    con = _catalog(moved)
+    assert con.execute(f"SELECT count(*) FROM {next(iter(GRANT))}").fetchone() == (120,)
+    con.close()
+    forbidden = [str(tmp_path).encode(), secret, secret.hex().encode(), LAKE_KEY]
+    forbidden += [str(d.path).encode() for d in lake]
+    for f in moved.rglob("*"):
+        if f.is_file():
+            content = f.read_bytes()
+            leaks = [needle for needle in forbidden if needle in content]
+            assert not leaks, f"{f.relative_to(moved)} reveals {leaks}"
