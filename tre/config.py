@@ -123,9 +123,9 @@ class Settings(BaseSettings):
         description="Bytes of a bulk NDJSON file parsed at once on the fast path; bounds memory.",
     )
     lake_memory_limit: str = Field(
-        default="256MB",
+        default="1GB",
         pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
-        description="DuckDB memory limit of an ingest (e.g. 256MB); beyond it DuckDB spills "
+        description="DuckDB memory limit of an ingest (e.g. 512MB); beyond it DuckDB spills "
         "to the staging folder.",
     )
     separation_of_duties: bool = Field(

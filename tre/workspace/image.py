@@ -242,15 +242,21 @@ def build_workspace_image(options: BuildOptions, report: Report) -> BuildResult:
 
     mark = time.monotonic()
     report("image", _("building {image}").format(image=options.tag))
+    previous = image_id(client, options.tag)
     build_image(client, images, base_image, options.tag, log, report)
     phases["image"] = time.monotonic() - mark
+    current = image_id(client, options.tag)
+    if previous and previous != current:
+        # The replaced image would stay behind untagged at every rebuild; docker refuses
+        # (harmlessly) while a running workspace still uses it.
+        subprocess.run([client, "image", "rm", previous], capture_output=True)
 
     return BuildResult(
         image=options.tag,
         base_image=base_image,
         base_built=base_built,
         wheelhouse_built=wheelhouse_built,
-        image_id=image_id(client, options.tag) or "",
+        image_id=current or "",
         size_bytes=image_size(client, options.tag),
         seconds=round(time.monotonic() - started, 1),
         phases={k: round(v, 1) for k, v in phases.items()},
