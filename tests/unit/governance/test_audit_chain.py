@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import delete, select, text, update
 
 from tre import audit
-from tre.config import Settings
-from tre.db import AuditEvent, AuditHead, session_scope
+from tre.config import Settings, load_settings
+from tre.db import AuditEvent, AuditHead, init_db, session_scope
 
 
 def append(settings: Settings, n: int, actor: str = "ada") -> None:
@@ -211,9 +211,10 @@ def test_export_since(gov: Settings) -> None:
     assert everything[0]["prev_hash"] == audit.GENESIS_HASH
 
 
-def test_sqlite_runs_in_wal_mode(gov: Settings) -> None:
-    with session_scope(gov) as session:
-        if session.bind.dialect.name != "sqlite":  # type: ignore[union-attr]
-            pytest.skip("SQLite only")
+def test_sqlite_runs_in_wal_mode() -> None:
+    settings = load_settings()  # the default control database: SQLite in TRE_HOME
+    init_db(settings)
+    with session_scope(settings) as session:
+        assert session.bind.dialect.name == "sqlite"  # type: ignore[union-attr]
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
