@@ -97,6 +97,13 @@ def _link(name: str, resource_type: str, path: str) -> Column:
 TS = "TIMESTAMPTZ"
 ENC = _link("encounter_id", "Encounter", "r.encounter.reference")
 
+# Clinical and verification status, shared by Condition and AllergyIntolerance.
+STATUS_FIELDS = {"clinicalStatus": CONCEPT, "verificationStatus": CONCEPT}
+STATUS_COLUMNS = (
+    Column("clinical_status", "r.clinicalStatus.coding[1].code", V, "Clinical status."),
+    Column("verification_status", "r.verificationStatus.coding[1].code", V, "Verification status."),
+)
+
 
 def _ext(url: str) -> str:
     return f"list_filter(r.extension, lambda e: e.url = '{url}')[1]"
@@ -215,8 +222,7 @@ CONDITION = FhirTable(
     "condition",
     {
         "id": V,
-        "clinicalStatus": CONCEPT,
-        "verificationStatus": CONCEPT,
+        **STATUS_FIELDS,
         "category": [CONCEPT],
         "code": CONCEPT,
         "subject": REF,
@@ -229,10 +235,7 @@ CONDITION = FhirTable(
         _own_id("condition", "Condition"),
         _person("subject"),
         ENC,
-        Column("clinical_status", "r.clinicalStatus.coding[1].code", V, "Clinical status."),
-        Column(
-            "verification_status", "r.verificationStatus.coding[1].code", V, "Verification status."
-        ),
+        *STATUS_COLUMNS,
         Column("category_code", "r.category[1].coding[1].code", V, "Condition category."),
         *_coded("code", "r.code", "the condition"),
         Column("onset", "fhir_ts(r.onsetDateTime)", TS, "Onset (UTC)."),
@@ -425,8 +428,7 @@ ALLERGY = FhirTable(
     "allergy_intolerance",
     {
         "id": V,
-        "clinicalStatus": CONCEPT,
-        "verificationStatus": CONCEPT,
+        **STATUS_FIELDS,
         "type": V,
         "category": [V],
         "criticality": V,
@@ -440,10 +442,7 @@ ALLERGY = FhirTable(
         _own_id("allergy_intolerance", "AllergyIntolerance"),
         _person("patient"),
         ENC,
-        Column("clinical_status", "r.clinicalStatus.coding[1].code", V, "Clinical status."),
-        Column(
-            "verification_status", "r.verificationStatus.coding[1].code", V, "Verification status."
-        ),
+        *STATUS_COLUMNS,
         Column("type", "r.type", V, "allergy or intolerance."),
         Column("category", "r.category[1]", V, "Category (food, medication, ...)."),
         Column("criticality", "r.criticality", V, "Criticality."),

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tre import projects
 from tre.airlock import service, views
@@ -138,8 +139,6 @@ async def review(request: Request, rid: str) -> Response:
     votes = {
         str(k)[len("vote:") :]: str(v) for k, v in form.multi_items() if str(k).startswith("vote:")
     }
-    from starlette.concurrency import run_in_threadpool
-
     await run_in_threadpool(
         service.review,
         p.settings,
