@@ -35,6 +35,7 @@ import os
 import signal
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -256,6 +257,9 @@ def build_extract(spec: BuildSpec, out_dir: Path, progress: Progress | None = No
     (out_dir / "data").mkdir(parents=True)
     # Row order means nothing in an extract; not keeping it lets COPY write in parallel.
     con = duckdb.connect(config={"preserve_insertion_order": False})
+    # Each written file is hashed on a worker thread while DuckDB writes the next one.
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tre-sha256")
+    hashes: list[Future[str]] = []
     try:
         report("persons", 0, total)
         opted = create_opted_out(con, spec.opted_out)
@@ -273,11 +277,16 @@ def build_extract(spec: BuildSpec, out_dir: Path, progress: Progress | None = No
         for done, (dataset, cols) in enumerate(chosen, start=1):
             report(dataset.name, done, total)
             sql = _select_sql(dataset, cols, id_maps, person_filter)
-            tables.append(_write_table(con, dataset, cols, sql, persons_of.get(done - 1), out_dir))
+            table = _write_table(con, dataset, cols, sql, persons_of.get(done - 1), out_dir)
+            hashes.append(hasher.submit(file_sha256, out_dir / table["file"]))
+            tables.append(table)
             _maybe_crash(done)
         persons = con.sql(f"SELECT lake_pid FROM {PERSON_MAP}").to_arrow_table()["lake_pid"]
+        for table, digest in zip(tables, hashes, strict=True):
+            table["sha256"] = digest.result()
     finally:
         con.close()
+        hasher.shutdown(wait=True, cancel_futures=True)
     report("catalogue", total - 1, total)
     _write_catalog(out_dir, chosen)
     manifest = {
@@ -329,7 +338,7 @@ def _write_table(
         "file": rel,
         "rows": rows,
         "persons": persons,
-        "sha256": file_sha256(target),
+        "sha256": None,  # filled in when the file's hash, computed aside, is ready
         "columns": [
             {"name": c.name, "type": c.type, "role": c.role, "description": c.description}
             for c in cols

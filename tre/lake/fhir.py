@@ -280,37 +280,52 @@ def table_rows(
     return con.sql(table_select_sql(table, parsed=parsed)).to_arrow_table()
 
 
-def _removed_lists_sql() -> str:
-    """SQL for a VARCHAR[] of the direct-identifier strings of resource `h` (type `rtype`)."""
-    displays = ", ".join(f"h.{f}.display" for f in _DISPLAY_FIELDS)
-    every = [
-        "[h.id]",
-        "list_transform(h.identifier, lambda x: x.value)",
-        f"[{displays}]",
-        "list_transform(h.participant, lambda x: x.individual.display)",
-        "list_transform(h.performer, lambda x: coalesce(x.display, x.actor.display))",
-        "list_transform(h.author, lambda x: x.display)",
-        "CASE WHEN json_type(h.location) = 'ARRAY' "
+def removed_values_sql() -> str:
+    """SQL for the direct-identifier strings of the good resources in `raw`, one per row
+    (column `value`, NULLs included): one simple select per field, unioned. A list per
+    resource built with list_concat and then unnested cost three times as much."""
+    good = "FROM raw WHERE problem IS NULL"
+    people = f"{good} AND rtype IN {_PEOPLE}"
+
+    def each(items: str, values: str, where: str) -> str:
+        """The strings `values` (a list over `x`) of every element `x` of list `items`."""
+        return f"SELECT unnest({values}) FROM (SELECT unnest({items}) AS x {where})"
+
+    selects = [f"SELECT h.id {good}"]
+    selects += [f"SELECT h.{f}.display {good} AND h.{f} IS NOT NULL" for f in _DISPLAY_FIELDS]
+    selects += [
+        each("h.identifier", "[x.value]", good),
+        each("h.participant", "[x.individual.display]", good),
+        each("h.performer", "[x.display, x.actor.display]", good),
+        each("h.author", "[x.display]", good),
+        "SELECT unnest(CASE WHEN json_type(h.location) = 'ARRAY' "
         "THEN json_extract_string(h.location, '$[*].location.display') "
-        "ELSE [json_extract_string(h.location, '$.display')] END",
+        f"ELSE [json_extract_string(h.location, '$.display')] END) {good} "
+        "AND h.location IS NOT NULL",
+        each(
+            "h.name",
+            "list_concat(x.given, [x.family, x.text, "
+            "concat_ws(' ', array_to_string(x.given, ' '), x.family)])",
+            people,
+        ),
+        each("h.telecom", "[x.value]", people),
+        each(
+            "h.address", "list_concat(x.line, [x.city, x.postalCode, x.district, x.text])", people
+        ),
+        each(
+            "h.contact",
+            "list_concat(x.name.given, [x.name.family], "
+            "list_transform(x.telecom, lambda t: t.value))",
+            people,
+        ),
+        each(
+            "h.extension",
+            "list_concat(x.valueAddress.line, "
+            "[x.valueString, x.valueAddress.city, x.valueAddress.postalCode])",
+            people,
+        ),
     ]
-    people = [
-        "flatten(list_transform(h.name, lambda n: list_concat(n.given, [n.family, n.text, "
-        "concat_ws(' ', array_to_string(n.given, ' '), n.family)])))",
-        "list_transform(h.telecom, lambda t: t.value)",
-        "flatten(list_transform(h.address, lambda a: list_concat(a.line, "
-        "[a.city, a.postalCode, a.district, a.text])))",
-        "flatten(list_transform(h.contact, lambda c: list_concat(c.name.given, [c.name.family], "
-        "list_transform(c.telecom, lambda t: t.value))))",
-        "flatten(list_transform(h.extension, lambda e: list_concat(e.valueAddress.line, "
-        "[e.valueString, e.valueAddress.city, e.valueAddress.postalCode])))",
-    ]
-    every_sql = ", ".join(f"coalesce({x}, [])" for x in every)
-    people_sql = ", ".join(f"coalesce({x}, [])" for x in people)
-    return (
-        f"list_concat({every_sql}, "
-        f"CASE WHEN rtype IN {_PEOPLE} THEN list_concat({people_sql}) ELSE [] END)"
-    )
+    return " UNION ALL ".join(selects)
 
 
 def collect_removed(con: duckdb.DuckDBPyConnection, target: str) -> None:
@@ -318,9 +333,8 @@ def collect_removed(con: duckdb.DuckDBPyConnection, target: str) -> None:
     con.execute(
         f"""
         INSERT INTO {target}
-        SELECT DISTINCT value FROM (
-            SELECT unnest({_removed_lists_sql()}) AS value FROM raw WHERE problem IS NULL
-        ) WHERE value IS NOT NULL AND length(value) >= 2
+        SELECT DISTINCT value FROM ({removed_values_sql()}) AS r(value)
+        WHERE value IS NOT NULL AND length(value) >= 2
         """
     )
 

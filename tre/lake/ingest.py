@@ -21,7 +21,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from tre.config import Settings
 from tre.errors import InputError, UserError
@@ -30,6 +29,7 @@ from tre.lake import fhir, fhir_fast, fhir_read, ndjson_chunks
 from tre.lake.events import record_event
 from tre.lake.fhir_tables import DESCRIPTIONS, TABLES
 from tre.lake.fhir_types import R4_RESOURCE_TYPES
+from tre.lake.part_writers import PartWriters
 from tre.lake.pseudonymise import check_source_name
 from tre.lake.publish import Outcome, TablePart, connect, engine_errors, finish
 from tre.lake.snapshots import lake_lock, new_snapshot_id, staged
@@ -37,7 +37,6 @@ from tre.lake.snapshots import lake_lock, new_snapshot_id, staged
 Progress = Callable[[int, int], None]
 MODELLED = {t.resource_type for t in TABLES}
 SKIPPED_RECORDS_KEPT = 1000
-ROW_GROUP_ROWS = 128 * 1024
 
 
 def check_source(source: str) -> None:
@@ -71,30 +70,6 @@ def _problem_error(
             "records out (they are reported)."
         ),
     )
-
-
-class _Writers:
-    """One ParquetWriter per output table, opened on first rows."""
-
-    def __init__(self, parts_dir: Path) -> None:
-        self.parts_dir = parts_dir
-        self.writers: dict[str, pq.ParquetWriter] = {}
-
-    def write(self, table: str, rows: pa.Table) -> None:
-        if rows.num_rows == 0:
-            return
-        writer = self.writers.get(table)
-        if writer is None:
-            writer = pq.ParquetWriter(
-                self.parts_dir / f"{table}.parquet", rows.schema, compression="snappy"
-            )
-            self.writers[table] = writer
-        # Row groups of bounded size keep later scans (link, sweep) in bounded memory.
-        writer.write_table(rows.cast(writer.schema), row_group_size=ROW_GROUP_ROWS)
-
-    def close(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
 
 
 def ingest_fhir(
@@ -131,7 +106,7 @@ def ingest_fhir(
         }
         con.executemany("INSERT INTO removed VALUES (?)", [[n] for n in sorted(names)])
         (staging / "parts").mkdir()
-        writers = _Writers(staging / "parts")
+        writers = PartWriters(staging / "parts")
         state = _State(files, on_error, linkage, writers, settings.lake_batch_bytes)
         try:
             slow, fast_done = set(), 0
@@ -164,7 +139,7 @@ def ingest_fhir(
             problems["empty"] += 1
             if len(skipped) < SKIPPED_RECORDS_KEPT:
                 skipped.append({"input": n, "line": None, "entry": None, "problem": "empty"})
-        if not writers.writers:
+        if not writers.tables:
             raise InputError(
                 _("Empty input: none of the {n} file(s) holds a resource this lake models.").format(
                     n=len(files)
@@ -179,7 +154,7 @@ def ingest_fhir(
                 DESCRIPTIONS[t.table],
             )
             for t in TABLES
-            if t.table in writers.writers
+            if t.table in writers.tables
         }
         unmodelled = {t: n for t, n in sorted(types.items()) if t not in MODELLED}
         outcome = Outcome(
@@ -212,7 +187,7 @@ class _State:
     files: list[fhir_read.InputFile]
     on_error: str
     linkage: str | None
-    writers: _Writers
+    writers: PartWriters
     batch_bytes: int
     types: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)

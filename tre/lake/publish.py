@@ -73,8 +73,10 @@ def connect(staging: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET memory_limit = $1", [settings.lake_memory_limit])
     con.execute("SET temp_directory = $1", [str(staging / "spill")])
-    con.execute("CREATE TABLE removed (value VARCHAR)")
-    con.execute("CREATE TABLE links (local VARCHAR, linked VARCHAR)")
+    # Temporary tables live in memory and spill to `temp_directory` past the limit; a table
+    # of the working database would also be written to its file (slower, for no use).
+    con.execute("CREATE TEMP TABLE removed (value VARCHAR)")
+    con.execute("CREATE TEMP TABLE links (local VARCHAR, linked VARCHAR)")
     return con
 
 
