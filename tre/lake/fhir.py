@@ -2,7 +2,7 @@
 
 `prepare(con, source, key)` defines the macros the table definitions use. For each batch:
 `load_batch` unnests bundles and classifies every resource (`problem` is NULL for a good one),
-`table_rows` selects one table's allow-listed columns, `collect_removed` keeps the direct
+`table_rows` selects one table's allow-listed columns, `removed_rows` returns the direct
 identifiers the allow-list removed (for the sweep before publishing), and `collect_links`
 maps the source-local person pseudonym to the linkage one.
 """
@@ -328,15 +328,12 @@ def removed_values_sql() -> str:
     return " UNION ALL ".join(selects)
 
 
-def collect_removed(con: duckdb.DuckDBPyConnection, target: str) -> None:
-    """Append the direct-identifier strings of this batch to table `target(value)`."""
-    con.execute(
-        f"""
-        INSERT INTO {target}
-        SELECT DISTINCT value FROM ({removed_values_sql()}) AS r(value)
-        WHERE value IS NOT NULL AND length(value) >= 2
-        """
-    )
+def removed_rows(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The distinct direct-identifier strings of this batch (column `value`), for the sweep."""
+    return con.sql(
+        f"SELECT DISTINCT value FROM ({removed_values_sql()}) AS r(value) "
+        "WHERE value IS NOT NULL AND length(value) >= 2"
+    ).to_arrow_table()
 
 
 _IDENTIFIERS = quote('{"identifier":[{"system":"VARCHAR","value":"VARCHAR"}]}')

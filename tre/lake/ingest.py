@@ -29,7 +29,7 @@ from tre.lake import fhir, fhir_fast, fhir_read, ndjson_chunks
 from tre.lake.events import record_event
 from tre.lake.fhir_tables import DESCRIPTIONS, TABLES
 from tre.lake.fhir_types import R4_RESOURCE_TYPES
-from tre.lake.part_writers import PartWriters
+from tre.lake.part_writers import REMOVED_PART, PartWriters
 from tre.lake.pseudonymise import check_source_name
 from tre.lake.publish import Outcome, TablePart, connect, engine_errors, finish
 from tre.lake.snapshots import lake_lock, new_snapshot_id, staged
@@ -139,7 +139,7 @@ def ingest_fhir(
             problems["empty"] += 1
             if len(skipped) < SKIPPED_RECORDS_KEPT:
                 skipped.append({"input": n, "line": None, "entry": None, "problem": "empty"})
-        if not writers.tables:
+        if not writers.tables - {REMOVED_PART}:
             raise InputError(
                 _("Empty input: none of the {n} file(s) holds a resource this lake models.").format(
                     n=len(files)
@@ -169,7 +169,8 @@ def ingest_fhir(
                 "skipped": {"counts": dict(problems), "records": skipped},
             },
         )
-        manifest = finish(con, settings, staging, parts, outcome)
+        removed = [writers.path(REMOVED_PART)] if REMOVED_PART in writers.tables else []
+        manifest = finish(con, settings, staging, parts, outcome, removed)
     record_event(
         settings,
         "lake.ingest",
@@ -238,7 +239,7 @@ def _write_fast(
     state.types[resource_type] += count
     for table in fhir.tables_for(resource_type):
         state.writers.write(table.table, fhir.table_rows(con, table, parsed=True))
-    fhir.collect_removed(con, "removed")
+    state.writers.write(REMOVED_PART, fhir.removed_rows(con))
     if state.linkage and resource_type == "Patient":
         fhir.collect_links(con, state.linkage, "links", parsed=True)
     con.execute("DROP TABLE raw")
@@ -264,6 +265,6 @@ def _ingest_batch(con: duckdb.DuckDBPyConnection, state: _State, batch: pa.Table
     for table in TABLES:
         if batch_types.get(table.resource_type):
             state.writers.write(table.table, fhir.table_rows(con, table))
-    fhir.collect_removed(con, "removed")
+    state.writers.write(REMOVED_PART, fhir.removed_rows(con))
     if state.linkage:
         fhir.collect_links(con, state.linkage, "links")

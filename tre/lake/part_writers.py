@@ -16,6 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROW_GROUP_ROWS = 128 * 1024
+# Not a lake table: the direct-identifier strings an ingest removed, kept on disk (not in
+# memory, where they would grow with the input) until the sweep reads them.
+REMOVED_PART = "_removed"
 
 
 class PartWriters:
@@ -33,6 +36,9 @@ class PartWriters:
     def tables(self) -> set[str]:
         return set(self._writers)
 
+    def path(self, table: str) -> Path:
+        return self.parts_dir / f"{table}.parquet"
+
     def write(self, table: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return
@@ -43,9 +49,7 @@ class PartWriters:
     def _write(self, table: str, rows: pa.Table) -> None:
         writer = self._writers.get(table)
         if writer is None:
-            writer = pq.ParquetWriter(
-                self.parts_dir / f"{table}.parquet", rows.schema, compression="snappy"
-            )
+            writer = pq.ParquetWriter(self.path(table), rows.schema, compression="snappy")
             self._writers[table] = writer
         # Row groups of bounded size keep later scans (link, sweep) in bounded memory.
         writer.write_table(rows.cast(writer.schema), row_group_size=ROW_GROUP_ROWS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -150,10 +150,19 @@ def finish(
     staging: Path,
     parts: dict[str, TablePart],
     outcome: Outcome,
+    removed_files: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Link, sweep, describe and publish; raise InputError (publishing nothing) on a hit."""
+    """Link, sweep, describe and publish; raise InputError (publishing nothing) on a hit.
+
+    The sweep looks for the strings of table `removed` and of the Parquet `removed_files`.
+    """
     _link_persons(con, parts, staging)
-    hits = sweep(con, {t: p.path for t, p in parts.items()}, "removed")
+    removed = "SELECT value FROM removed"
+    for path in removed_files:
+        literal = "'" + str(path).replace("'", "''") + "'"
+        removed += f" UNION ALL SELECT value FROM read_parquet({literal})"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW removed_all AS {removed}")
+    hits = sweep(con, {t: p.path for t, p in parts.items()}, "removed_all")
     if hits:
         where = ", ".join(f"{t}.{c}" for t, c in hits)
         raise InputError(

@@ -173,6 +173,20 @@ def test_identifier_leak_fails_the_ingest_and_publishes_nothing(
     assert not any((load_settings().lake_path / ".staging").glob("*"))
 
 
+def test_identifier_leak_in_bulk_export_files_fails_the_ingest(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same leak through the bulk-export fast path (one file per resource type).
+    named = patient("p1", name=[{"family": "Hypertension", "given": ["Anna"]}])
+    write_ndjson(folder / "Patient.ndjson", [json.dumps(named)])
+    write_ndjson(folder / "Condition.ndjson", [GOOD[1]])
+    assert run(["lake", "ingest", "fhir", str(folder), "--source", "test"]) == 6
+    err = capsys.readouterr().err
+    assert "condition.code_display" in err and "nothing was published" in err
+    assert list_snapshots(load_settings()) == []
+    assert not any((load_settings().lake_path / ".staging").glob("*"))
+
+
 def test_invalid_utf8_is_reported_with_its_file(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

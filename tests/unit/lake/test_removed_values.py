@@ -73,9 +73,9 @@ def _removed(*resources: dict[str, Any]) -> set[str]:
         schema=SCHEMA,
     )
     fhir.load_batch(con, batch)
-    con.execute("CREATE TEMP TABLE removed (value VARCHAR)")
-    fhir.collect_removed(con, "removed")
-    return {str(v) for (v,) in con.execute("SELECT value FROM removed").fetchall()}
+    values = fhir.removed_rows(con).column("value").to_pylist()
+    assert len(values) == len(set(values))  # distinct: one row per string
+    return set(values)
 
 
 def test_every_identifying_string_of_a_patient_is_collected() -> None:
