@@ -27,7 +27,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
-import pyarrow as pa
 
 from tre.lake.pseudonymise import padded_keys
 
@@ -59,21 +58,18 @@ def key_parameters(secret: bytes) -> dict[str, bytes]:
 
 def create_opted_out(con: duckdb.DuckDBPyConnection, lake_pids: Iterable[str]) -> int:
     """Temp table `_opted_out (lake_pid)`; returns how many it holds."""
-    given = pa.table({"lake_pid": pa.array(list(lake_pids), pa.string())})
-    con.register("_opted_out_given", given)
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {OPTED_OUT} AS "
-            "SELECT DISTINCT lake_pid FROM _opted_out_given WHERE lake_pid IS NOT NULL"
-        )
-    finally:
-        con.unregister("_opted_out_given")
+    # A bound list parameter: registering an Arrow table cost 0.15 s on a first call.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {OPTED_OUT} AS SELECT DISTINCT lake_pid "
+        "FROM (SELECT unnest($1::VARCHAR[]) AS lake_pid) WHERE lake_pid IS NOT NULL",
+        [list(lake_pids)],
+    )
     return _count(con, OPTED_OUT)
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()  # leaves no open result
+    return int(rows[0][0]) if rows else 0
 
 
 def create_person_map(

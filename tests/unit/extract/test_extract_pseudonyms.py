@@ -15,7 +15,7 @@ import pytest
 from lakefake import LAKE_KEY, SOURCE, make_lake
 
 from tre.extract.builder import BuildSpec, SourceColumn, SourceDataset, build_extract
-from tre.extract.pseudonyms import hmac_sql, key_parameters
+from tre.extract.pseudonyms import OPTED_OUT, create_opted_out, hmac_sql, key_parameters
 from tre.lake.pseudonymise import hmac_hex, install_hmac, person_pseudonym
 
 SECRET = bytes(range(7, 39))
@@ -111,3 +111,12 @@ def test_null_identifiers_stay_null_and_rows_without_a_person_are_left_out(
     persons = {"p1", "p2"} | ({"p3"} - opted_out)
     assert set(result.persons.to_pylist()) == persons
     assert result.manifest["persons"] == result.manifest["tables"][0]["persons"] == len(persons)
+
+
+def test_opted_out_table_holds_each_given_person_once_and_can_be_rebuilt() -> None:
+    con = duckdb.connect()
+    assert create_opted_out(con, []) == 0
+    assert create_opted_out(con, ["a" * 64, "b" * 64, "a" * 64]) == 2
+    # Rebuilt on the same connection (a refresh): nothing of the first call stays open.
+    assert create_opted_out(con, iter(["c" * 64])) == 1
+    assert con.execute(f"SELECT lake_pid FROM {OPTED_OUT}").fetchall() == [("c" * 64,)]
