@@ -6,9 +6,10 @@ resources), then, in the same run and on the same (page-cached) files, times
   * ours:     `tre lake ingest fhir DIR --source bench` (after `tre init`, own TRE_HOME),
   * baseline: DuckDB `COPY (SELECT * FROM read_json(FILE)) TO 'FILE.parquet'` per file,
 
-each in its own subprocess, and prints both times, their ratio (target <= 1.5), rows per
-second and each subprocess's peak memory (max RSS from wait4). Peak memory should not grow
-with the input: compare two sizes.
+each in its own subprocess, alternately `--repeat` times (default 3; the machine's load
+varies), and prints the medians, their ratio (target <= 1.5), rows per second and the
+highest peak memory of each (max RSS from wait4). Peak memory should not grow with the
+input: compare two sizes.
 
     .venv/bin/python bench/ingest.py                    # ~45,000 patients, ~5M resources
     .venv/bin/python bench/ingest.py --patients 5000    # a quick run
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,6 +86,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="where to put data (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed rounds of each (medians are compared)"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="tre-bench-ingest-", dir=args.workdir))
@@ -101,40 +106,57 @@ def main() -> None:
         )
         warm_page_cache(data)
 
-        env = {**os.environ, "TRE_HOME": str(home)}
-        measure([str(TRE), "init"], env)
         files = [f"{rt}.ndjson" for rt in RESOURCE_TYPES]
-        base = measure([sys.executable, "-c", BASELINE, str(data), str(copies), *files], env)
-        ours = measure(
-            [str(TRE), "lake", "ingest", "fhir", str(data), "--source", "bench", "--json"], env
-        )
+        ours_runs: list[Run] = []
+        base_runs: list[Run] = []
+        for round_no in range(args.repeat):  # alternating, so drifts in load hit both
+            env = {**os.environ, "TRE_HOME": str(home / str(round_no))}
+            measure([str(TRE), "init"], env)
+            base_runs.append(
+                measure([sys.executable, "-c", BASELINE, str(data), str(copies), *files], env)
+            )
+            ours_runs.append(
+                measure(
+                    [str(TRE), "lake", "ingest", "fhir", str(data), "--source", "bench", "--json"],
+                    env,
+                )
+            )
+            shutil.rmtree(home / str(round_no))
         try:
-            report = json.loads(ours.stdout)
+            report = json.loads(ours_runs[-1].stdout)
         except json.JSONDecodeError:
             report = {}
         lake_rows = report.get("rows") or report.get("total_rows")
+        ours = statistics.median(r.seconds for r in ours_runs)
+        base = statistics.median(r.seconds for r in base_runs)
+        ours_rss = max(r.max_rss_mb for r in ours_runs)
+        base_rss = max(r.max_rss_mb for r in base_runs)
+
+        def each(runs: list[Run]) -> str:
+            return ", ".join(f"{r.seconds:.2f}" for r in runs)
 
         print(
-            f"ours: tre lake ingest fhir: {ours.seconds:.2f} s, {rows / ours.seconds:,.0f} rows/s, "
-            f"peak RSS {ours.max_rss_mb:,.0f} MB"
+            f"ours: tre lake ingest fhir: {ours:.2f} s (runs: {each(ours_runs)}), "
+            f"{rows / ours:,.0f} rows/s, peak RSS {ours_rss:,.0f} MB"
             + (f", lake rows {lake_rows}" if lake_rows else "")
         )
         print(
-            f"baseline: DuckDB read_json -> Parquet: {base.seconds:.2f} s, "
-            f"{rows / base.seconds:,.0f} rows/s, peak RSS {base.max_rss_mb:,.0f} MB"
+            f"baseline: DuckDB read_json -> Parquet: {base:.2f} s (runs: {each(base_runs)}), "
+            f"{rows / base:,.0f} rows/s, peak RSS {base_rss:,.0f} MB"
         )
-        ratio = ours.seconds / base.seconds
-        print(f"ratio: {ratio:.2f} (target <= {TARGET_RATIO})")
+        ratio = ours / base
+        print(f"ratio of medians: {ratio:.2f} (target <= {TARGET_RATIO})")
         print("bench-result: " + json.dumps({
             "name": "ingest",
             "ratio": round(ratio, 3),
             "target": TARGET_RATIO,
             "patients": args.patients,
             "resources": rows,
-            "ours_s": round(ours.seconds, 3),
-            "baseline_s": round(base.seconds, 3),
-            "ours_peak_rss_mb": round(ours.max_rss_mb),
-            "baseline_peak_rss_mb": round(base.max_rss_mb),
+            "repeat": args.repeat,
+            "ours_s": round(ours, 3),
+            "baseline_s": round(base, 3),
+            "ours_peak_rss_mb": round(ours_rss),
+            "baseline_peak_rss_mb": round(base_rss),
         }))  # fmt: skip
     finally:
         if args.keep:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from tre.lake.fhir_tables import BY_TYPE, PRE_R4_FIELDS, TABLES, FhirTable
 from tre.lake.fhir_types import OTHER_VERSION_TYPES, R4_RESOURCE_TYPES
 from tre.lake.pseudonymise import install_prefixed_hmac
+from tre.lake.sweep import swept
 
 PROBLEMS = {
     "malformed_json": "malformed JSON",
@@ -329,11 +330,12 @@ def removed_values_sql() -> str:
 
 
 def removed_rows(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The distinct direct-identifier strings of this batch (column `value`), for the sweep."""
-    return con.sql(
-        f"SELECT DISTINCT value FROM ({removed_values_sql()}) AS r(value) "
-        "WHERE value IS NOT NULL AND length(value) >= 2"
-    ).to_arrow_table()
+    """The distinct direct-identifier strings of this batch, as the sweep reads them
+    (`tre.lake.sweep.swept`: value, hash, length)."""
+    distinct = (
+        f"SELECT DISTINCT value FROM ({removed_values_sql()}) AS r(value) WHERE length(value) >= 2"
+    )
+    return con.sql(swept(distinct)).to_arrow_table()
 
 
 _IDENTIFIERS = quote('{"identifier":[{"system":"VARCHAR","value":"VARCHAR"}]}')

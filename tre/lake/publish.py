@@ -21,7 +21,7 @@ from tre.config import Settings
 from tre.errors import InputError, UserError
 from tre.i18n import _
 from tre.lake.snapshots import file_sha256, publish
-from tre.lake.sweep import sweep
+from tre.lake.sweep import sweep, swept
 
 
 class IngestFailed(UserError):
@@ -154,13 +154,14 @@ def finish(
 ) -> dict[str, Any]:
     """Link, sweep, describe and publish; raise InputError (publishing nothing) on a hit.
 
-    The sweep looks for the strings of table `removed` and of the Parquet `removed_files`.
+    The sweep looks for the strings of table `removed` and of the Parquet `removed_files`
+    (rows of `tre.lake.sweep.swept`).
     """
     _link_persons(con, parts, staging)
-    removed = "SELECT value FROM removed"
+    removed = swept("SELECT value FROM removed")
     for path in removed_files:
         literal = "'" + str(path).replace("'", "''") + "'"
-        removed += f" UNION ALL SELECT value FROM read_parquet({literal})"
+        removed += f" UNION ALL SELECT value, h, n FROM read_parquet({literal})"
     con.execute(f"CREATE OR REPLACE TEMP VIEW removed_all AS {removed}")
     hits = sweep(con, {t: p.path for t, p in parts.items()}, "removed_all")
     if hits:

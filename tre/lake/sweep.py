@@ -1,18 +1,27 @@
 """Defence in depth: no removed direct identifier may appear in any published string column.
 
-The allow-list of columns is the primary control; this sweep checks its result. It joins
-every string column of every output table against the identifier strings the ingest removed
-(an exact-match semi-join in DuckDB) and reports hits as (table, column) only, never values.
-All-digit strings of at most five digits are not tested: they collide with ordinary codes.
+The allow-list of columns is the primary control; this sweep checks its result. It compares
+every string column of every output table with the identifier strings the ingest removed
+(exact match, in DuckDB) and reports hits as (table, column) only, never values. All-digit
+strings of at most five digits are not tested: they collide with ordinary codes.
 
-Memory: one column is scanned at a time (a columnar read of one Parquet column), joined on
-64-bit hashes; nothing but the hit column names comes back to Python. Scanning all columns
-at once (an UNPIVOT of the table) held hundreds of MB per table, growing with its size.
+The removed strings are given as a relation of `swept()` rows: each string with its 64-bit
+hash and byte length, computed once when it is collected (so the passes below read small
+integer columns, not the strings). Memory does not depend on how many strings were removed
+(about one per resource, ten million at 90,000 patients): they are only ever streamed,
+never held. What is held is the set of distinct values of the output columns, as hashes;
+codes and displays come from bounded vocabularies, so that set stays small whatever the
+input size.
 
-Speed: a string can only equal a removed one of the same byte length. Each column's range
-of lengths is read first (cheap: no hashing), and only removed strings in that range are
-joined. Pseudonym columns hold 64-character digests only, while removed identifiers are
-almost never that long, so their (long, high-cardinality) hash joins are usually skipped.
+1. The byte lengths that removed strings have (a few hundred integers).
+2. Each string column's shortest and longest value (one query per table). A string can only
+   equal a removed one of the same length, so a column none of whose values can have such a
+   length is skipped, and only values of such lengths are kept: pseudonym columns hold
+   64-character digests, and removed identifiers are almost never that long.
+3. The distinct hashes of those values, per column, into one small table.
+4. One streamed pass over the removed strings' hashes, joined to that table: the rare
+   (column, hash) matches.
+5. Each matching column is confirmed on the strings themselves (hash collisions aside).
 """
 
 from __future__ import annotations
@@ -24,73 +33,97 @@ import duckdb
 
 # strlen first: DuckDB evaluates the regular expression only for the few short strings.
 _SHORT_DIGITS = "(strlen({v}) <= 5 AND regexp_full_match({v}, '[0-9]{{1,5}}'))"
+_LENGTHS = "sweep_lengths"
+_CANDIDATES = "sweep_candidates"
+_MATCHES = "sweep_matches"
 
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def swept(values: str) -> str:
+    """SQL for the rows `sweep` expects (value, h, n) from the query `values` (one VARCHAR
+    column): NULLs and short all-digit strings (a clinician number "140" is also a vaccine
+    code) are left out."""
+    return (
+        "SELECT value, hash(value) AS h, strlen(value) AS n "
+        f"FROM ({values}) AS s(value) "
+        f"WHERE value IS NOT NULL AND NOT {_SHORT_DIGITS.format(v='value')}"
+    )
+
+
 def sweep(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, Path], removed_table: str
+    con: duckdb.DuckDBPyConnection, tables: dict[str, Path], removed: str
 ) -> list[tuple[str, str]]:
-    """(table, column) pairs whose values include a removed identifier string."""
+    """(table, column) pairs whose values include a removed string.
+
+    `removed` names a relation of `swept()` rows, computed on this same DuckDB version
+    (`hash` is not stable across versions).
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_LENGTHS} AS SELECT DISTINCT n FROM {removed}")
+    lengths = sorted(int(n) for (n,) in con.execute(f"SELECT n FROM {_LENGTHS}").fetchall())
+    columns = [
+        (table, path, name)
+        for table, path in sorted(tables.items())
+        for name in _columns_to_test(con, path, lengths)
+    ]
     hits: list[tuple[str, str]] = []
-    # Short all-digit strings (a clinician number "140", a postcode "1020") also occur as
-    # codes (CVX 140): they are too common to be tested by exact match.
-    # The join runs on 64-bit hashes (8 bytes a string, however long the strings are);
-    # the rare hash matches are then confirmed on the strings themselves.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE sweep_hashes AS "
-        "SELECT DISTINCT hash(value) AS h, strlen(value) AS n "
-        f"FROM {removed_table} WHERE NOT {_SHORT_DIGITS.format(v='value')}"
-    )
-    lengths = sorted(
-        int(n) for (n,) in con.execute("SELECT DISTINCT n FROM sweep_hashes").fetchall()
-    )
-    for table, path in sorted(tables.items()):
-        described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(path)]).fetchall()
-        for name in (str(r[0]) for r in described if r[1] == "VARCHAR"):
-            if _column_hit(con, path, _quoted(name), removed_table, lengths):
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_CANDIDATES} (col INTEGER, h UBIGINT)")
+        for number, (_table, path, name) in enumerate(columns):
+            column = _quoted(name)
+            con.execute(
+                f"INSERT INTO {_CANDIDATES} SELECT DISTINCT $2, hash({column}) "
+                f"FROM read_parquet($1) WHERE strlen({column}) IN (SELECT n FROM {_LENGTHS})",
+                [str(path), number],
+            )
+        # The small candidate table is the build side; the removed strings stream past it.
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_MATCHES} AS SELECT DISTINCT c.col, c.h "
+            f"FROM (SELECT h FROM {removed}) r JOIN {_CANDIDATES} c ON r.h = c.h"
+        )
+        matched = [
+            int(c) for (c,) in con.execute(f"SELECT DISTINCT col FROM {_MATCHES}").fetchall()
+        ]
+        for number in sorted(matched):
+            table, path, name = columns[number]
+            if _confirmed(con, path, _quoted(name), number, removed):
                 hits.append((table, name))
-    con.execute("DROP TABLE IF EXISTS sweep_hashes")
-    con.execute("DROP TABLE IF EXISTS sweep_candidates")
+    finally:
+        for temp in (_LENGTHS, _CANDIDATES, _MATCHES):
+            con.execute(f"DROP TABLE IF EXISTS {temp}")
     return hits
 
 
-def _column_hit(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    column: str,
-    removed_table: str,
-    removed_lengths: list[int],
+def _columns_to_test(con: duckdb.DuckDBPyConnection, path: Path, lengths: list[int]) -> list[str]:
+    """The string columns of one file with a value as long as some removed string could be."""
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(path)]).fetchall()
+    names = [str(r[0]) for r in described if r[1] == "VARCHAR"]
+    if not names or not lengths:
+        return []
+    ranges = ", ".join(f"min(strlen({_quoted(n)})), max(strlen({_quoted(n)}))" for n in names)
+    row = con.execute(f"SELECT {ranges} FROM read_parquet($1)", [str(path)]).fetchall()[0]
+    wanted = []
+    for i, name in enumerate(names):
+        low, high = row[2 * i], row[2 * i + 1]
+        if low is None:  # no values at all
+            continue
+        first = bisect.bisect_left(lengths, int(low))
+        if first < len(lengths) and lengths[first] <= int(high):
+            wanted.append(name)
+    return wanted
+
+
+def _confirmed(
+    con: duckdb.DuckDBPyConnection, path: Path, column: str, number: int, removed: str
 ) -> bool:
-    """Whether one column holds a removed string: hashes first, then strings for matches."""
-    low, high = con.execute(
-        f"SELECT min(strlen({column})), max(strlen({column})) FROM read_parquet($1)", [str(path)]
-    ).fetchone() or (None, None)
-    if low is None:  # no values at all
-        return False
-    first = bisect.bisect_left(removed_lengths, low)
-    if first == len(removed_lengths) or removed_lengths[first] > high:
-        return False  # no removed string is as long as any value here
-    # Distinct values first: most string columns (codes, displays) hold few distinct values,
-    # so the join builds on them instead of on millions of removed hashes.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE sweep_candidates AS SELECT u.h "
-        f"FROM (SELECT DISTINCT hash({column}) AS h FROM read_parquet($1) "
-        f"      WHERE strlen({column}) BETWEEN $2 AND $3) u "
-        "SEMI JOIN (SELECT h FROM sweep_hashes WHERE n BETWEEN $2 AND $3) s ON u.h = s.h",
-        [str(path), low, high],
-    )
-    if not (con.execute("SELECT count(*) FROM sweep_candidates").fetchone() or (0,))[0]:
-        return False
-    # Only the removed strings with a candidate hash are compared (a small build side).
+    """Whether a column whose hashes matched holds a removed string itself."""
+    hashes = f"(SELECT h FROM {_MATCHES} WHERE col = {number})"
     found = con.execute(
-        f"SELECT 1 FROM (SELECT {column} AS value FROM read_parquet($1)) u "
-        "SEMI JOIN sweep_candidates c ON hash(u.value) = c.h "
-        f"SEMI JOIN (SELECT value FROM {removed_table} r "
-        "  SEMI JOIN sweep_candidates c ON hash(r.value) = c.h) r ON u.value = r.value "
-        f"WHERE NOT {_SHORT_DIGITS.format(v='u.value')} LIMIT 1",
+        f"SELECT 1 FROM read_parquet($1) u WHERE hash(u.{column}) IN {hashes} "
+        f"AND u.{column} IN (SELECT value FROM {removed} WHERE h IN {hashes}) "
+        "LIMIT 1",
         [str(path)],
-    ).fetchone()
-    return found is not None
+    ).fetchall()
+    return bool(found)
