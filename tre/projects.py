@@ -100,8 +100,13 @@ def approve(
     valid_to: date | None = None,
     reason: str = "",
     valid_from: date | None = None,
+    cohort_filter: str | None = None,
 ) -> dict[str, Any]:
-    """Approve an application and issue its permit for the requested datasets."""
+    """Approve an application and issue its permit for the requested datasets.
+
+    `cohort_filter` (a SQL condition on the granted patient columns, already checked with
+    `tre.extract.service.checked_cohort_filter`) restricts the permit to matching persons.
+    """
     with session_scope(settings) as session:
         project = get_project(session, project_id)
         start = valid_from or max(project.period_start, datetime.now(UTC).date())
@@ -111,6 +116,7 @@ def approve(
             "valid_from": start.isoformat(),
             "valid_to": end.isoformat(),
             "revoked": False,
+            "cohort_filter": cohort_filter or None,
         }
         policy.require(
             settings, "project.approve", policy_input(session, actor, project, permit=permit)
@@ -121,12 +127,14 @@ def approve(
                 grant=project.requested,
                 valid_from=start,
                 valid_to=end,
+                cohort_filter=cohort_filter or None,
                 created_by=actor,
             )
         )
         _decide(
             session, project, actor, "approve", reason, ProjectStatus.APPROVED,
             valid_from=permit["valid_from"], valid_to=permit["valid_to"], grant=project.requested,
+            cohort_filter=permit["cohort_filter"],
         )  # fmt: skip
         return summary(project)
 
@@ -242,6 +250,7 @@ def summary(project: Project) -> dict[str, Any]:
             "valid_to": permit.valid_to,
             "revoked_at": permit.revoked_at,
             "revoked_reason": permit.revoked_reason,
+            "cohort_filter": permit.cohort_filter,
         },
     }
 

@@ -41,6 +41,8 @@ def _render_project(data: dict[str, Any]) -> None:
             _("revoked") if permit["revoked_at"] else f"{permit['valid_from']}-{permit['valid_to']}"
         )
         console.print(f"  {_('permit')}: {state}")
+        if permit.get("cohort_filter"):
+            console.print(f"  {_('cohort filter')}: {permit['cohort_filter']}")
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
@@ -76,11 +78,26 @@ def approve(
         str | None, typer.Option("--valid-to", help="Last day of the permit (YYYY-MM-DD).")
     ] = None,
     reason: Reason = "",
+    cohort_filter: Annotated[
+        str | None,
+        typer.Option(
+            "--cohort-filter",
+            help="Restrict the permit to the persons matching this SQL condition on the "
+            "granted patient columns, e.g. \"region IN ('Tokyo', 'Osaka')\".",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Approve an application and issue its data permit."""
     end = _parse_date(valid_to, "--valid-to")
-    result = projects.approve(settings(), current_actor(), project_id, end, reason)
+    cfg, actor = settings(), current_actor()
+    checked = None
+    if cohort_filter is not None:
+        from tre.extract.service import checked_cohort_filter
+
+        grant = projects.show(cfg, actor, project_id)["datasets"]
+        checked = checked_cohort_filter(cfg, grant, cohort_filter) or None
+    result = projects.approve(cfg, actor, project_id, end, reason, cohort_filter=checked)
     emit(result, as_json, _render_project)
 
 

@@ -156,10 +156,12 @@ def _person_column(dataset: SourceDataset) -> str | None:
     return next((c.name for c in dataset.columns if c.role == "person_id"), None)
 
 
-def _cohort_sql(spec: BuildSpec, chosen: list[tuple[SourceDataset, list[SourceColumn]]]) -> str:
-    """SQL selecting the lake person ids the cohort filter keeps ("" without a filter)."""
+def _cohort_predicate(
+    spec: BuildSpec, chosen: list[tuple[SourceDataset, list[SourceColumn]]]
+) -> tuple[SourceDataset, str] | None:
+    """The patient dataset and the checked cohort filter (None without a filter)."""
     if not (spec.cohort_filter and spec.cohort_filter.strip()):
-        return ""
+        return None
     patients = [(d, c) for d, c in chosen if d.table == PATIENT_TABLE]
     if len(patients) != 1 or _person_column(patients[0][0]) is None:
         raise ExtractError(
@@ -168,9 +170,27 @@ def _cohort_sql(spec: BuildSpec, chosen: list[tuple[SourceDataset, list[SourceCo
         )
     dataset, cols = patients[0]
     usable = [c.name for c in cols if c.role not in IDENTIFIER_ROLES]
-    predicate = validate_cohort_filter(spec.cohort_filter, usable)
+    return dataset, validate_cohort_filter(spec.cohort_filter, usable)
+
+
+def _cohort_sql(spec: BuildSpec, chosen: list[tuple[SourceDataset, list[SourceColumn]]]) -> str:
+    """SQL selecting the lake person ids the cohort filter keeps ("" without a filter)."""
+    found = _cohort_predicate(spec, chosen)
+    if found is None:
+        return ""
+    dataset, predicate = found
     pid = _quote(_person_column(dataset) or "")
     return f"SELECT {pid} FROM read_parquet({_literal(str(dataset.path))}) WHERE ({predicate})"
+
+
+def check_cohort_filter(
+    datasets: Sequence[SourceDataset], grant: Mapping[str, Sequence[str]], predicate: str
+) -> str:
+    """The cohort filter as builds will run it (sqlglot's rendering of the checked tree),
+    or the error a build would raise: for checking a filter when a permit is issued."""
+    spec = BuildSpec("", datasets, grant, b"", cohort_filter=predicate)
+    found = _cohort_predicate(spec, _resolve(spec))
+    return found[1] if found else ""
 
 
 def _id_kinds(

@@ -32,6 +32,7 @@ from tre.extract.builder import (
     SourceColumn,
     SourceDataset,
     build_extract,
+    check_cohort_filter,
     file_sha256,
 )
 from tre.extract.records import ExtractBuild, record_persons
@@ -59,6 +60,12 @@ def lake_datasets(settings: Settings) -> list[SourceDataset]:
         )
         for d in catalog.datasets
     ]
+
+
+def checked_cohort_filter(settings: Settings, grant: dict[str, list[str]], predicate: str) -> str:
+    """`predicate` as builds of a permit granting `grant` will run it, checked against the
+    lake catalogue now (the build checks it again: the catalogue may change)."""
+    return check_cohort_filter(lake_datasets(settings), grant, predicate)
 
 
 def _opted_out(settings: Settings) -> set[str]:

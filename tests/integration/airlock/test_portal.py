@@ -6,9 +6,11 @@ import re
 
 from airlock_world import reviewed, submitted
 from portal_client import COUNTS, TestClient, client_for, csrf
+from sqlalchemy import select
 
 from tre.airlock import service, views
 from tre.config import Settings
+from tre.db import Permit, session_scope
 from tre.web.app import create_app
 
 World = tuple[Settings, str]
@@ -130,6 +132,18 @@ def test_admin_page_for_admins_only(portal: World) -> None:
     assert project in client_for(settings, "ada").get("/admin").text
     r = client_for(settings, "lena").get("/admin")
     assert r.status_code == 403 and "only admins" in r.text
+
+
+def test_admin_page_shows_a_permits_cohort_filter(portal: World) -> None:
+    settings, project = portal
+    with session_scope(settings) as session:
+        permit = session.execute(select(Permit).where(Permit.project_id == project)).scalar_one()
+        permit.cohort_filter = "region IN ('Tokyo', 'Osaka')"
+    ada = client_for(settings, "ada")
+    assert "Cohort filter: <code>region IN (&#39;Tokyo&#39;, &#39;Osaka&#39;)</code>" in (
+        ada.get("/admin?lang=en").text
+    )
+    assert "コホート条件: <code>region IN" in ada.get("/admin?lang=ja").text
 
 
 def test_states_and_codes_are_shown_as_labels_in_both_languages(portal: World) -> None:

@@ -55,6 +55,12 @@ def _patient_ids(synthea_bulk: Path) -> list[str]:
 
 
 def _approved_project(settings: Settings, applicant: str, title: str, tmp: Path) -> str:
+    project_id = _applied_project(settings, applicant, title, tmp)
+    projects.approve(settings, "approver1", project_id)
+    return project_id
+
+
+def _applied_project(settings: Settings, applicant: str, title: str, tmp: Path) -> str:
     app_file = tmp / f"{applicant}.yaml"
     app_file.write_text(
         json.dumps(
@@ -68,9 +74,7 @@ def _approved_project(settings: Settings, applicant: str, title: str, tmp: Path)
             }
         )
     )
-    project_id = projects.apply(settings, applicant, app_file)["id"]
-    projects.approve(settings, "approver1", project_id)
-    return str(project_id)
+    return str(projects.apply(settings, applicant, app_file)["id"])
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
@@ -221,6 +225,58 @@ def test_malicious_cohort_filter_fails_cleanly(
     assert "CohortFilterError" in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
     assert layout.current_build(tre, p1) is None
+
+
+def test_cohort_filter_given_at_approval_restricts_every_table(
+    tre: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    p1 = _applied_project(tre, "alice", "Conditions and encounters", tmp_path)
+    monkeypatch.setenv("TRE_USER", "approver1")
+    approved = _cli(capsys, "project", "approve", p1, "--cohort-filter", "gender='female'")
+    # Stored as it will run (sqlglot's rendering), shown with the permit.
+    assert approved["permit"]["cohort_filter"] == "gender = 'female'"
+    monkeypatch.setenv("TRE_USER", "admin1")
+    _cli(capsys, "project", "provision", p1)
+    b = layout.current_path(tre, p1)
+    genders = duckdb.sql(f"SELECT DISTINCT gender FROM '{b}/data/synthea.patient.parquet'")
+    assert genders.fetchall() == [("female",)]
+    outside = duckdb.sql(
+        f"SELECT count(*) FROM '{b}/data/synthea.condition.parquet' c "
+        f"ANTI JOIN '{b}/data/synthea.patient.parquet' p USING (person_id)"
+    ).fetchall()
+    assert outside == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "region = (SELECT content FROM read_text('/etc/passwd'))",
+        "gender = 'female'; DROP TABLE permits",
+        "person_id = 'x'",  # an identifier column
+        "code = 'E11'",  # a column of another table
+    ],
+)
+def test_a_bad_cohort_filter_is_refused_at_approval(
+    tre: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    bad: str,
+) -> None:
+    p1 = _applied_project(tre, "alice", "Conditions and encounters", tmp_path)
+    monkeypatch.setenv("TRE_USER", "approver1")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(["project", "approve", p1, "--cohort-filter", bad])
+    assert exited.value.code == 6
+    err = capsys.readouterr().err
+    assert "cohort filter" in err.lower() and "Traceback" not in err
+    # Nothing was decided: no permit, the application still waits.
+    shown = projects.show(tre, "approver1", p1)
+    assert shown["permit"] is None and shown["status"] == "submitted"
 
 
 def test_killed_build_leaves_previous_extract_and_rerun_succeeds(
