@@ -43,6 +43,8 @@ def _render_project(data: dict[str, Any]) -> None:
         console.print(f"  {_('permit')}: {state}")
         if permit.get("cohort_filter"):
             console.print(f"  {_('cohort filter')}: {permit['cohort_filter']}")
+    if "extract" in data:
+        _render_deleted(data)
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
@@ -117,11 +119,33 @@ def revoke(
     reason: Reason = "",
     as_json: JsonFlag = False,
 ) -> None:
-    """Revoke an approved project and its permit."""
-    cfg = settings()
-    result = projects.revoke(cfg, current_actor(), project_id, reason)
+    """Revoke an approved project and its permit; stop its workspaces, delete its extract."""
+    cfg, actor = settings(), current_actor()
+    result = projects.revoke(cfg, actor, project_id, reason)
     _notify_hub(cfg)
+    result["extract"] = _delete_extract(cfg, actor, project_id)
     emit(result, as_json, _render_project)
+
+
+@app.command("delete-extract")
+def delete_extract(
+    project_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete a revoked project's extract (again, if revoking could not finish it)."""
+    cfg = settings()
+    emit({"extract": _delete_extract(cfg, current_actor(), project_id)}, as_json, _render_deleted)
+
+
+def _delete_extract(cfg: Any, actor: str, project_id: str) -> dict[str, Any]:
+    from tre.extract.service import delete_extract as do_delete
+
+    return do_delete(cfg, actor=actor, project_id=project_id)
+
+
+def _render_deleted(data: dict[str, Any]) -> None:
+    removed = data["extract"]["removed_builds"]
+    console.print(_("Extract deleted: {n} build(s).").format(n=len(removed)))
 
 
 @app.command()

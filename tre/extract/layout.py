@@ -112,13 +112,14 @@ def _fsync_dir(path: Path) -> None:
 
 
 @contextmanager
-def project_lock(settings: Settings, project_id: str) -> Iterator[None]:
-    """Exclusive per-project lock (released by the OS if the process dies)."""
+def project_lock(settings: Settings, project_id: str, *, wait: bool = False) -> Iterator[None]:
+    """Exclusive per-project lock (released by the OS if the process dies); `wait` for a
+    build that holds it instead of failing."""
     root = project_dir(settings, project_id)
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".lock").open("a") as fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ExtractBusy(
                 _("Another build of project {project} is running.").format(project=project_id),
@@ -160,4 +161,19 @@ def collect_garbage(settings: Settings, project_id: str) -> list[str]:
             removed.append(entry.name)
     for stray in project_dir(settings, project_id).glob(f"{TMP_PREFIX}*"):
         stray.unlink(missing_ok=True)  # a temp symlink from an interrupted switch
+    return removed
+
+
+def remove_all(settings: Settings, project_id: str) -> list[str]:
+    """Delete every build of a project and its `current`/`previous` switches, in use or not
+    (a revoked project's workspaces are being stopped); caller holds the lock."""
+    root = project_dir(settings, project_id)
+    for name in ("current", "previous"):
+        (root / name).unlink(missing_ok=True)
+    builds = builds_dir(settings, project_id)
+    removed = []
+    for entry in sorted(builds.iterdir()) if builds.is_dir() else []:
+        if entry.name.startswith(TMP_PREFIX) or _BUILD_ID.match(entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
     return removed

@@ -125,6 +125,17 @@ def _build(
         manifest = result.manifest
         summary = _summary(manifest, permit_id, refresh)
         with session_scope(settings) as session:
+            # The permit may have been revoked while the build ran: ask again before publishing.
+            project = get_project(session, project_id)
+            try:
+                policy.require(
+                    settings,
+                    "project.provision",
+                    policy_input(session, actor, project, extract={"datasets": grant}),
+                )
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
             session.add(
                 ExtractBuild(
                     id=build_id,
@@ -150,6 +161,30 @@ def _build(
         summary["removed_builds"] = layout.collect_garbage(settings, project_id)
     summary["path"] = str(path)
     return summary
+
+
+def delete_extract(settings: Settings, project_id: str, actor: str) -> dict[str, Any]:
+    """Delete every build of a revoked project's extract (waiting for a running build).
+
+    The control database keeps which lake persons its builds held, so transparency lookups
+    still name the project; only the data goes.
+    """
+    layout.project_dir(settings, project_id)  # validates the id before any query
+    with session_scope(settings) as session:
+        project = get_project(session, project_id)
+        policy.require(settings, "project.extract_delete", policy_input(session, actor, project))
+    with layout.project_lock(settings, project_id, wait=True):
+        removed = layout.remove_all(settings, project_id)
+    with session_scope(settings) as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="project.extract_delete",
+            object_type="project",
+            object_id=project_id,
+            body={"removed_builds": removed},
+        )
+    return {"project": project_id, "removed_builds": removed}
 
 
 def _summary(manifest: dict[str, Any], permit_id: int, refresh: bool) -> dict[str, Any]:

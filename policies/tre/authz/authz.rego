@@ -26,6 +26,7 @@ actions := {
 	"project.members.add": {"public": false},
 	"project.members.remove": {"public": false},
 	"project.provision": {"public": false},
+	"project.extract_delete": {"public": false},
 	"workspace.start": {"public": false},
 	"airlock.view": {"public": false},
 	"airlock.submit": {"public": false},

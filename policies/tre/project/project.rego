@@ -64,6 +64,18 @@ deny contains msg if {
 	msg := sprintf("only an approved project can be revoked; this one is %v", [common.project_status])
 }
 
+# A revoked project's extract is deleted (its records of who was in it stay).
+deny contains "only an approver or an admin may delete a project's extract" if {
+	input.action == "project.extract_delete"
+	not common.may_decide_applications
+}
+
+deny contains msg if {
+	input.action == "project.extract_delete"
+	common.project_status != "revoked"
+	msg := sprintf("only a revoked project's extract can be deleted; this one is %v", [common.project_status])
+}
+
 member_actions := {"project.members.add", "project.members.remove"}
 
 deny contains "only an approver or an admin may change a project's members" if {

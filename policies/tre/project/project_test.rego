@@ -61,6 +61,17 @@ revoke_cases := [
 
 test_revoke if count(t.failures(revoke_cases)) == 0
 
+revoked := object.union(t.project, {"status": "revoked"})
+
+extract_delete_cases := [
+	{"name": "approver deletes revoked", "input": decide("project.extract_delete", t.approver, revoked), "allow": true},
+	{"name": "admin deletes revoked", "input": decide("project.extract_delete", t.admin, revoked), "allow": true},
+	{"name": "lead cannot delete", "input": decide("project.extract_delete", t.lead, revoked), "allow": false, "reason": "only an approver"},
+	{"name": "approved project keeps its extract", "input": t.on_project("project.extract_delete", t.admin), "allow": false, "reason": "only a revoked project"},
+]
+
+test_extract_delete if count(t.failures(extract_delete_cases)) == 0
+
 add(actor, member, project) := t.with_fields("project.members.add", actor, {"member": member, "project": project})
 
 member(name, role) := {"username": name, "role": role, "known": true}

@@ -279,6 +279,62 @@ def test_a_bad_cohort_filter_is_refused_at_approval(
     assert shown["permit"] is None and shown["status"] == "submitted"
 
 
+def test_revoking_deletes_the_extract_but_not_who_was_in_it(
+    tre: Settings,
+    tmp_path: Path,
+    synthea_bulk: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    p1 = _approved_project(tre, "alice", "Conditions and encounters", tmp_path)
+    monkeypatch.setenv("TRE_USER", "admin1")
+    _cli(capsys, "project", "provision", p1)
+    _cli(capsys, "project", "refresh", p1)  # two builds: current and previous
+    builds = layout.builds_dir(tre, p1)
+    assert len(list(builds.iterdir())) == 2
+
+    # The extract stays while the project is approved.
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(["project", "delete-extract", p1])
+    assert exited.value.code != 0 and "only a revoked project" in capsys.readouterr().err
+    assert len(list(builds.iterdir())) == 2
+
+    monkeypatch.setenv("TRE_USER", "approver1")
+    revoked = _cli(capsys, "project", "revoke", p1, "--reason", "ended")
+    assert revoked["status"] == "revoked" and len(revoked["extract"]["removed_builds"]) == 2
+    assert list(builds.iterdir()) == [] and layout.current_path(tre, p1) is None
+    assert not (layout.project_dir(tre, p1) / "previous").exists()
+    # Who was in it is still answered: the data went, the record of its use did not.
+    monkeypatch.setenv("TRE_USER", "admin1")
+    ids = _patient_ids(synthea_bulk)
+    found = _cli(capsys, "transparency", "lookup", "--source", "synthea", "--id", ids[0])
+    assert [p["id"] for p in found["projects"]] == [p1]
+    # Deleting again finds nothing; provisioning a revoked project is refused.
+    again = _cli(capsys, "project", "delete-extract", p1)
+    assert again["extract"]["removed_builds"] == []
+    with pytest.raises(PolicyDenied):
+        service.provision(tre, p1, "admin1")
+
+
+def test_a_permit_revoked_during_a_build_publishes_nothing(
+    tre: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p1 = _approved_project(tre, "alice", "Conditions and encounters", tmp_path)
+    real_build = service.build_extract
+
+    def build_then_revoke(*args: object, **kwargs: object) -> object:
+        result = real_build(*args, **kwargs)  # type: ignore[arg-type]
+        projects.revoke(tre, "approver1", p1, "revoked while building")
+        return result
+
+    monkeypatch.setattr(service, "build_extract", build_then_revoke)
+    with pytest.raises(PolicyDenied):
+        service.provision(tre, p1, "admin1")
+    assert layout.current_path(tre, p1) is None
+    assert list(layout.builds_dir(tre, p1).iterdir()) == []
+
+
 def test_killed_build_leaves_previous_extract_and_rerun_succeeds(
     tre: Settings, tmp_path: Path
 ) -> None:

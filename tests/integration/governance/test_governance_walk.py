@@ -116,14 +116,15 @@ def test_walk_apply_approve_members_revoke_then_tamper(
         ("ada", "project.members.add"),
         ("ada", "project.members.add"),
         ("appy", "project.revoke"),
+        ("appy", "project.extract_delete"),  # revoking deletes the extract (none here)
     ]
     assert events[6]["body"]["reason"] == "ethics approved"
     out_file = tmp_path / "audit.jsonl"
     code, out, _ = run(
         "ada", "audit", "export", "--since", events[7]["at"], "--out", str(out_file), "--json"
     )
-    assert code == 0 and json.loads(out)["events"] == 3
-    assert len(out_file.read_text().splitlines()) == 3
+    assert code == 0 and json.loads(out)["events"] == 4
+    assert len(out_file.read_text().splitlines()) == 4
 
     # Tamper: someone with database access rewrites who approved the application.
     with db_engine(load_settings()).begin() as conn:
