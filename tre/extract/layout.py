@@ -46,6 +46,10 @@ class ExtractBusy(UserError):
     """Another build of the same project is running."""
 
 
+def valid_project_id(name: str) -> bool:
+    return bool(_PROJECT_ID.match(name))
+
+
 def project_dir(settings: Settings, project_id: str) -> Path:
     if not _PROJECT_ID.match(project_id):
         raise UserError(

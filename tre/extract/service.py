@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tre import audit, policy
 from tre.config import Settings
 from tre.db import session_scope
-from tre.db.models import utcnow
+from tre.db.models import Project, ProjectStatus, utcnow
 from tre.errors import UserError
 from tre.extract import layout
 from tre.extract.builder import (
@@ -185,6 +186,59 @@ def delete_extract(settings: Settings, project_id: str, actor: str) -> dict[str,
             body={"removed_builds": removed},
         )
     return {"project": project_id, "removed_builds": removed}
+
+
+OPERATOR = "tre-operator"
+
+
+def delete_lapsed_extracts(settings: Settings, today: date | None = None) -> list[str]:
+    """Delete the extracts of projects whose right to them has ended: revoked, or the
+    permit expired (`today` past its last day); return those projects' ids.
+
+    The hub's operator service runs this every round, so an expired permit's data goes
+    without anyone acting, and a deletion that revoking could not finish is retried. A
+    project being built is skipped (its build will be refused by the policy anyway); the
+    next round takes it.
+    """
+    today = today or datetime.now(UTC).date()
+    root = settings.extracts_path
+    if not root.is_dir():
+        return []
+    on_disk = [
+        entry.name
+        for entry in sorted(root.iterdir())
+        if layout.valid_project_id(entry.name)
+        and any(layout.builds_dir(settings, entry.name).glob("*"))
+    ]
+    lapsed: dict[str, str] = {}
+    with session_scope(settings) as session:
+        for project_id in on_disk:
+            project = session.get(Project, project_id)
+            permit = project.permit if project is not None else None
+            if project is None:
+                continue  # not ours to judge: left for an admin
+            if project.status == ProjectStatus.REVOKED or (permit and permit.revoked_at):
+                lapsed[project_id] = "revoked"
+            elif permit is None or permit.valid_to < today:
+                lapsed[project_id] = "permit expired"
+    deleted = []
+    for project_id, why in lapsed.items():
+        try:
+            with layout.project_lock(settings, project_id):
+                removed = layout.remove_all(settings, project_id)
+        except layout.ExtractBusy:
+            continue
+        with session_scope(settings) as session:
+            audit.record(
+                session,
+                actor=OPERATOR,
+                action="project.extract_delete",
+                object_type="project",
+                object_id=project_id,
+                body={"removed_builds": removed, "why": why},
+            )
+        deleted.append(project_id)
+    return deleted
 
 
 def _summary(manifest: dict[str, Any], permit_id: int, refresh: bool) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 it (member removed, permit revoked or expired, project revoked). The governance commands call it
 after a revocation or removal (`notify_hub`), and the `tre-operator` hub service runs it with
 `sync_groups` every few seconds (`python -m tre.workspace.enforce --interval N`), so nothing
-depends on a command line reaching the hub.
+depends on a command line reaching the hub. The same loop deletes the extracts of projects
+whose right to them has ended (`tre.extract.service.delete_lapsed_extracts`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 
 from tre.config import Settings, load_settings
+from tre.extract.service import delete_lapsed_extracts
 from tre.workspace import access, governance
 from tre.workspace.hub import hub_api_url, operator_token
 
@@ -136,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
             for step in (
                 lambda: sync_groups(settings, hub),
                 lambda: stop_unauthorised(settings, hub, check),
+                lambda: delete_lapsed_extracts(settings),
             ):
                 try:
                     step()

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -19,7 +20,7 @@ from tre import projects
 from tre.cli import main
 from tre.cli.init import initialise
 from tre.config import Settings, load_settings
-from tre.db import Permit, dispose_engines, session_scope
+from tre.db import AuditEvent, Permit, dispose_engines, session_scope
 from tre.errors import PolicyDenied
 from tre.extract import layout, service
 from tre.extract.builder import CRASH_AFTER_ENV
@@ -333,6 +334,42 @@ def test_a_permit_revoked_during_a_build_publishes_nothing(
         service.provision(tre, p1, "admin1")
     assert layout.current_path(tre, p1) is None
     assert list(layout.builds_dir(tre, p1).iterdir()) == []
+
+
+def test_the_operator_deletes_extracts_whose_permit_ended(tre: Settings, tmp_path: Path) -> None:
+    expired = _approved_project(tre, "alice", "Conditions and encounters", tmp_path)
+    current = _approved_project(tre, "bob", "Encounters by region", tmp_path)
+    for project_id in (expired, current):
+        service.provision(tre, project_id, "admin1")
+    # The permit ends: the next round after its last day deletes that extract only.
+    with session_scope(tre) as session:
+        permit = session.execute(select(Permit).where(Permit.project_id == expired)).scalar_one()
+        last_day = permit.valid_to = permit.valid_from
+    assert service.delete_lapsed_extracts(tre, today=last_day) == []
+    after = last_day + timedelta(days=1)
+    assert service.delete_lapsed_extracts(tre, today=after) == [expired]
+    assert layout.current_path(tre, expired) is None
+    assert list(layout.builds_dir(tre, expired).iterdir()) == []
+    assert layout.current_path(tre, current) is not None
+    assert service.delete_lapsed_extracts(tre, today=after) == []  # nothing left to delete
+    # A project being built is left for the next round.
+    with session_scope(tre) as session:
+        session.execute(
+            select(Permit).where(Permit.project_id == current)
+        ).scalar_one().valid_to = last_day
+    with layout.project_lock(tre, current):
+        assert service.delete_lapsed_extracts(tre, today=after) == []
+    assert service.delete_lapsed_extracts(tre, today=after) == [current]
+    with session_scope(tre) as session:
+        events = (
+            session.execute(select(AuditEvent).where(AuditEvent.action == "project.extract_delete"))
+            .scalars()
+            .all()
+        )
+        assert [(e.actor, e.object_id) for e in events] == [
+            (service.OPERATOR, expired),
+            (service.OPERATOR, current),
+        ]
 
 
 def test_killed_build_leaves_previous_extract_and_rerun_succeeds(
