@@ -214,12 +214,14 @@ def delete_lapsed_extracts(settings: Settings, today: date | None = None) -> lis
     with session_scope(settings) as session:
         for project_id in on_disk:
             project = session.get(Project, project_id)
-            permit = project.permit if project is not None else None
             if project is None:
                 continue  # not ours to judge: left for an admin
+            permit = project.permit
             if project.status == ProjectStatus.REVOKED or (permit and permit.revoked_at):
                 lapsed[project_id] = "revoked"
-            elif permit is None or permit.valid_to < today:
+            elif permit is None:
+                lapsed[project_id] = "no permit"
+            elif permit.valid_to < today:
                 lapsed[project_id] = "permit expired"
     deleted = []
     for project_id, why in lapsed.items():

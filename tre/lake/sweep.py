@@ -61,15 +61,15 @@ def sweep(
     `removed` names a relation of `swept()` rows, computed on this same DuckDB version
     (`hash` is not stable across versions).
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_LENGTHS} AS SELECT DISTINCT n FROM {removed}")
-    lengths = sorted(int(n) for (n,) in con.execute(f"SELECT n FROM {_LENGTHS}").fetchall())
-    columns = [
-        (table, path, name)
-        for table, path in sorted(tables.items())
-        for name in _columns_to_test(con, path, lengths)
-    ]
     hits: list[tuple[str, str]] = []
     try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_LENGTHS} AS SELECT DISTINCT n FROM {removed}")
+        lengths = sorted(int(n) for (n,) in con.execute(f"SELECT n FROM {_LENGTHS}").fetchall())
+        columns = [
+            (table, path, name)
+            for table, path in sorted(tables.items())
+            for name in _columns_to_test(con, path, lengths)
+        ]
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_CANDIDATES} (col INTEGER, h UBIGINT)")
         for number, (_table, path, name) in enumerate(columns):
             column = _quoted(name)
