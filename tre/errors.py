@@ -8,6 +8,8 @@ Messages must never contain record values (names, identifiers, cell contents).
 
 from __future__ import annotations
 
+from tre.i18n import _, translate_reason
+
 
 class TreError(Exception):
     """Base class for errors raised deliberately by the TRE."""
@@ -45,9 +47,14 @@ class PolicyDenied(UserError):
     exit_code = 3
 
     def __init__(self, action: str, reasons: list[str]) -> None:
+        # `reasons` stay as the policy wrote them (English, for machines); the message is
+        # in the reader's language.
         self.action = action
         self.reasons = list(reasons) or ["no policy rule allows this action"]
-        super().__init__(f"Not allowed to {action}: " + "; ".join(self.reasons))
+        shown = "; ".join(translate_reason(r) for r in self.reasons)
+        super().__init__(
+            _("Not allowed to {action}: {reasons}").format(action=action, reasons=shown)
+        )
 
 
 class InvalidTransition(UserError):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import gettext
 import io
 import os
+import re
 from functools import cache
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -21,13 +23,23 @@ DOMAIN = "tre"
 SUPPORTED = ("en", "ja")
 
 
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
 @cache
-def translations(lang: str) -> gettext.NullTranslations:
+def _catalog(lang: str) -> Catalog | None:
     po_path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if lang == "en" or not po_path.exists():
-        return gettext.NullTranslations()
+        return None
     with po_path.open("rb") as fh:
-        catalog = read_po(fh, locale=lang)
+        return read_po(fh, locale=lang)
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    catalog = _catalog(lang)
+    if catalog is None:
+        return gettext.NullTranslations()
     buf = io.BytesIO()
     write_mo(buf, catalog)
     buf.seek(0)
@@ -46,3 +58,44 @@ def gettext_for(lang: str, message: str) -> str:
 def _(message: str) -> str:
     """Translate `message` into the current language (TRE_LOCALE)."""
     return gettext_for(current_language(), message)
+
+
+@cache
+def _templates(lang: str) -> list[tuple[re.Pattern[str], str]]:
+    """The catalogue's messages with `{name}` placeholders, as patterns over the English."""
+    catalog = _catalog(lang)
+    found = []
+    for message in catalog or ():
+        msgid, msgstr = message.id, message.string
+        if not (isinstance(msgid, str) and isinstance(msgstr, str) and msgstr):
+            continue
+        parts = _PLACEHOLDER.split(msgid)
+        if len(parts) == 1:
+            continue
+        pattern = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        try:
+            found.append((re.compile(pattern + r"\Z", re.DOTALL), msgstr))
+        except re.error:  # a placeholder used twice: not a template this can fill
+            continue
+    return found
+
+
+def translate_reason(reason: str, lang: str | None = None) -> str:
+    """A policy reason in `lang` (default: the current language).
+
+    Reasons come from the Rego policies in English. The catalogue holds fixed ones as they
+    are, and those the policy builds with `sprintf` as templates with `{name}` placeholders
+    ("the permit does not grant dataset {dataset}"), filled from the English reason. A reason
+    the catalogue lacks stays in English.
+    """
+    lang = lang if lang in SUPPORTED else current_language()
+    text = gettext_for(lang, reason)
+    if text != reason or lang == "en":
+        return text
+    for pattern, msgstr in _templates(lang):
+        match = pattern.match(reason)
+        if match:
+            return msgstr.format(**match.groupdict())
+    return reason

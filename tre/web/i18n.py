@@ -11,7 +11,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from fastapi import Request
 
-from tre.i18n import SUPPORTED, gettext_for, translations
+from tre.i18n import SUPPORTED, gettext_for, translate_reason, translations
 from tre.web.labels import label_for
 
 LANG_COOKIE = "tre_lang"
@@ -41,7 +41,7 @@ def negotiate(request: Request) -> str:
 
 def helpers(lang: str) -> dict[str, Callable[..., Any]]:
     """Template functions: `_` (translate), `label` (a coded value's translated label),
-    `finding_message`, `fmt_dt`, `fmt_date`, `fmt_num`."""
+    `finding_message`, `policy_reason`, `fmt_dt`, `fmt_date`, `fmt_num`."""
 
     def translate(message: str, **kwargs: Any) -> str:
         text = gettext_for(lang, message)
@@ -74,8 +74,12 @@ def helpers(lang: str) -> dict[str, Callable[..., Any]]:
     def fmt_num(value: float | int | None) -> str:
         return "-" if value is None else format_decimal(value, locale=lang)
 
+    def policy_reason(reason: str) -> str:
+        return translate_reason(reason, lang)
+
     return {
         "_": translate,
+        "policy_reason": policy_reason,
         "label": label,
         "finding_message": finding_message,
         "fmt_dt": fmt_dt,

@@ -87,6 +87,10 @@ def test_flagged_cells_are_highlighted_beside_their_finding(portal: World) -> No
     service.add_files(settings, "lena", rid, ["small.csv"])
     page = client_for(settings, "appy").get(f"/requests/{rid}/view/small.csv")
     assert page.status_code == 403  # not a member, checker or admin
+    # The policy's reason, in the reader's language.
+    ja = client_for(settings, "appy").get(f"/requests/{rid}/view/small.csv?lang=ja").text
+    assert "申請を見られるのは、作成者、プロジェクトのメンバー、出力審査者、管理者だけです" in ja
+    assert "airlock.view は許可されていません。" in ja and "only the author" not in ja
     page = client_for(settings, "lena").get(f"/requests/{rid}/view/small.csv").text
     assert "<mark>3</mark>" in page and 'id="finding-1"' in page
 
