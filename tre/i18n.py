@@ -2,7 +2,9 @@
 
 Catalogues are gettext `.po` files under `tre/locale/<lang>/LC_MESSAGES/tre.po`; they are
 compiled in memory on first use, so no binary `.mo` files live in the repository.
-The language comes from `TRE_LOCALE` (default `en`); the portal passes the request's.
+The language comes from `TRE_LOCALE` (default `en`); while the portal serves a request, from
+that request (`set_request_language`), so errors raised deep in a service read in the
+language of the page that asked.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import gettext
 import io
 import os
 import re
+from contextvars import ContextVar, Token
 from functools import cache
 from pathlib import Path
 
@@ -46,8 +49,21 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buf)
 
 
+# The language of the request being served (the portal sets it per request); commands
+# use TRE_LOCALE.
+_request_language: ContextVar[str | None] = ContextVar("tre_request_language", default=None)
+
+
+def set_request_language(lang: str) -> Token[str | None]:
+    return _request_language.set(lang if lang in SUPPORTED else None)
+
+
+def reset_request_language(token: Token[str | None]) -> None:
+    _request_language.reset(token)
+
+
 def current_language() -> str:
-    lang = os.environ.get("TRE_LOCALE", "en").split("_")[0].lower()
+    lang = _request_language.get() or os.environ.get("TRE_LOCALE", "en").split("_")[0].lower()
     return lang if lang in SUPPORTED else "en"
 
 

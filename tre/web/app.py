@@ -20,6 +20,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from tre.config import Settings, load_settings
 from tre.errors import NotFound, PolicyDenied, UserError
+from tre.i18n import reset_request_language, set_request_language
 from tre.users import actor_document
 from tre.web import i18n
 from tre.web.auth import Auth, LoginRequired
@@ -94,6 +95,17 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+class RequestLanguage(BaseHTTPMiddleware):
+    """Messages made while serving a request (errors from the services) use its language."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        token = set_request_language(i18n.negotiate(request))
+        try:
+            return await call_next(request)
+        finally:
+            reset_request_language(token)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/").rstrip("/")
@@ -101,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = portal
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLanguage)
     app.mount(f"{prefix}/static", StaticFiles(directory=HERE / "static"), name="static")
 
     from tre.web import pages_admin, pages_airlock, pages_public

@@ -138,6 +138,15 @@ def test_admin_page_for_admins_only(portal: World) -> None:
     assert r.status_code == 403 and "only admins" in r.text
 
 
+def test_errors_from_the_services_read_in_the_pages_language(portal: World) -> None:
+    settings, _project = portal
+    lena = client_for(settings, "lena")
+    ja = lena.get("/requests/9999?lang=ja")
+    assert ja.status_code == 404 and "持ち出し申請 9999 はありません。" in ja.text
+    en = lena.get("/requests/9999?lang=en")
+    assert en.status_code == 404 and "There is no release request 9999." in en.text
+
+
 def test_admin_page_shows_a_permits_cohort_filter(portal: World) -> None:
     settings, project = portal
     with session_scope(settings) as session:
