@@ -98,20 +98,34 @@ def _templates(lang: str) -> list[tuple[re.Pattern[str], str]]:
     return found
 
 
+def _translated(text: str, lang: str | None, values: bool) -> str:
+    lang = lang if lang in SUPPORTED else current_language()
+    exact = gettext_for(lang, text)
+    if exact != text or lang == "en":
+        return exact
+    for pattern, msgstr in _templates(lang):
+        match = pattern.match(text)
+        if match:
+            found = match.groupdict()
+            if values:
+                found = {k: gettext_for(lang, v) for k, v in found.items()}
+            return msgstr.format(**found)
+    return text
+
+
 def translate_reason(reason: str, lang: str | None = None) -> str:
     """A policy reason in `lang` (default: the current language).
 
     Reasons come from the Rego policies in English. The catalogue holds fixed ones as they
     are, and those the policy builds with `sprintf` as templates with `{name}` placeholders
-    ("the permit does not grant dataset {dataset}"), filled from the English reason. A reason
-    the catalogue lacks stays in English.
+    ("the permit does not grant dataset {dataset}"), filled from the English reason (the
+    values themselves, names and states, are kept). A reason the catalogue lacks stays in
+    English.
     """
-    lang = lang if lang in SUPPORTED else current_language()
-    text = gettext_for(lang, reason)
-    if text != reason or lang == "en":
-        return text
-    for pattern, msgstr in _templates(lang):
-        match = pattern.match(reason)
-        if match:
-            return msgstr.format(**match.groupdict())
-    return reason
+    return _translated(reason, lang, values=False)
+
+
+def translate_description(text: str, lang: str | None = None) -> str:
+    """A lake table or column description in `lang`: as `translate_reason`, except that the
+    parts a template leaves open are translated too ("Code of {what}." with "the condition")."""
+    return _translated(text, lang, values=True)

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from tre.cli.common import JsonFlag, console, emit, err_console, settings
-from tre.i18n import _
+from tre.i18n import _, translate_description
 from tre.lake.catalog import load_catalog
 from tre.lake.ingest import ingest_fhir
 from tre.lake.snapshots import list_snapshots
@@ -147,10 +147,11 @@ def catalog(as_json: JsonFlag = False) -> None:
                 f"{ds['tier']}{dates}"
             )
             if ds.get("description"):
-                console.print(f"  {ds['description']}")
+                console.print(f"  {translate_description(ds['description'])}")
             for col in ds["columns"]:
                 console.print(
-                    f"  {col['name']} ({col['type']}, {col['role']}): {col['description']}"
+                    f"  {col['name']} ({col['type']}, {col['role']}): "
+                    f"{translate_description(col['description'] or '')}"
                 )
         console.print(f"{_('Persons opted out')}: {body['opted_out']}")
 

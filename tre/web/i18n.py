@@ -11,7 +11,13 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from fastapi import Request
 
-from tre.i18n import SUPPORTED, gettext_for, translate_reason, translations
+from tre.i18n import (
+    SUPPORTED,
+    gettext_for,
+    translate_description,
+    translate_reason,
+    translations,
+)
 from tre.web.labels import label_for
 
 LANG_COOKIE = "tre_lang"
@@ -41,7 +47,8 @@ def negotiate(request: Request) -> str:
 
 def helpers(lang: str) -> dict[str, Callable[..., Any]]:
     """Template functions: `_` (translate), `label` (a coded value's translated label),
-    `finding_message`, `policy_reason`, `fmt_dt`, `fmt_date`, `fmt_num`."""
+    `finding_message`, `policy_reason`, `description` (of lake data), `fmt_dt`, `fmt_date`,
+    `fmt_num`."""
 
     def translate(message: str, **kwargs: Any) -> str:
         text = gettext_for(lang, message)
@@ -77,9 +84,13 @@ def helpers(lang: str) -> dict[str, Callable[..., Any]]:
     def policy_reason(reason: str) -> str:
         return translate_reason(reason, lang)
 
+    def description(text: str | None) -> str:
+        return translate_description(text, lang) if text else ""
+
     return {
         "_": translate,
         "policy_reason": policy_reason,
+        "description": description,
         "label": label,
         "finding_message": finding_message,
         "fmt_dt": fmt_dt,
