@@ -176,6 +176,11 @@ def delete_extract(settings: Settings, project_id: str, actor: str) -> dict[str,
         policy.require(settings, "project.extract_delete", policy_input(session, actor, project))
     with layout.project_lock(settings, project_id, wait=True):
         removed = layout.remove_all(settings, project_id)
+    _record_deletion(settings, actor, project_id, {"removed_builds": removed})
+    return {"project": project_id, "removed_builds": removed}
+
+
+def _record_deletion(settings: Settings, actor: str, project_id: str, body: dict[str, Any]) -> None:
     with session_scope(settings) as session:
         audit.record(
             session,
@@ -183,9 +188,8 @@ def delete_extract(settings: Settings, project_id: str, actor: str) -> dict[str,
             action="project.extract_delete",
             object_type="project",
             object_id=project_id,
-            body={"removed_builds": removed},
+            body=body,
         )
-    return {"project": project_id, "removed_builds": removed}
 
 
 OPERATOR = "tre-operator"
@@ -230,15 +234,7 @@ def delete_lapsed_extracts(settings: Settings, today: date | None = None) -> lis
                 removed = layout.remove_all(settings, project_id)
         except layout.ExtractBusy:
             continue
-        with session_scope(settings) as session:
-            audit.record(
-                session,
-                actor=OPERATOR,
-                action="project.extract_delete",
-                object_type="project",
-                object_id=project_id,
-                body={"removed_builds": removed, "why": why},
-            )
+        _record_deletion(settings, OPERATOR, project_id, {"removed_builds": removed, "why": why})
         deleted.append(project_id)
     return deleted
 
