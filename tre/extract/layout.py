@@ -51,7 +51,7 @@ def valid_project_id(name: str) -> bool:
 
 
 def project_dir(settings: Settings, project_id: str) -> Path:
-    if not _PROJECT_ID.match(project_id):
+    if not valid_project_id(project_id):
         raise UserError(
             _("{project} is not a project id.").format(project=project_id),
             hint=_("Project ids look like p-1."),
@@ -152,20 +152,7 @@ def in_use_builds(settings: Settings, project_id: str) -> set[str]:
 
 def collect_garbage(settings: Settings, project_id: str) -> list[str]:
     """Delete builds not in use and leftovers of interrupted builds; caller holds the lock."""
-    root = builds_dir(settings, project_id)
-    if not root.is_dir():
-        return []
-    keep = in_use_builds(settings, project_id)
-    removed = []
-    for entry in sorted(root.iterdir()):
-        if entry.name in keep:
-            continue
-        if entry.name.startswith(TMP_PREFIX) or _BUILD_ID.match(entry.name):
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry.name)
-    for stray in project_dir(settings, project_id).glob(f"{TMP_PREFIX}*"):
-        stray.unlink(missing_ok=True)  # a temp symlink from an interrupted switch
-    return removed
+    return _delete_builds(settings, project_id, keep=in_use_builds(settings, project_id))
 
 
 def remove_all(settings: Settings, project_id: str) -> list[str]:
@@ -174,10 +161,19 @@ def remove_all(settings: Settings, project_id: str) -> list[str]:
     root = project_dir(settings, project_id)
     for name in ("current", "previous"):
         (root / name).unlink(missing_ok=True)
-    builds = builds_dir(settings, project_id)
+    return _delete_builds(settings, project_id, keep=set())
+
+
+def _delete_builds(settings: Settings, project_id: str, keep: set[str]) -> list[str]:
+    """Delete the builds (and `.tmp-*` leftovers) not in `keep`; return their names."""
+    root = builds_dir(settings, project_id)
     removed = []
-    for entry in sorted(builds.iterdir()) if builds.is_dir() else []:
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        if entry.name in keep:
+            continue
         if entry.name.startswith(TMP_PREFIX) or _BUILD_ID.match(entry.name):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry.name)
+    for stray in project_dir(settings, project_id).glob(f"{TMP_PREFIX}*"):
+        stray.unlink(missing_ok=True)  # a temp symlink from an interrupted switch
     return removed

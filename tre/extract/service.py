@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from tre import audit, policy
 from tre.config import Settings
 from tre.db import session_scope
@@ -102,11 +104,7 @@ def _build(
                 hint=_("Run `tre project provision {project}` first.").format(project=project_id),
             )
         grant = {k: list(v) for k, v in (permit.grant if permit else {}).items()}
-        policy.require(
-            settings,
-            "project.provision",
-            policy_input(session, actor, project, extract={"datasets": grant}),
-        )
+        _require_provision(settings, session, actor, project_id, grant)
         assert permit is not None  # the policy denies provisioning without a permit
         secret = bytes(project.pseudonym_secret)
         cohort = permit.cohort_filter
@@ -127,13 +125,8 @@ def _build(
         summary = _summary(manifest, permit_id, refresh)
         with session_scope(settings) as session:
             # The permit may have been revoked while the build ran: ask again before publishing.
-            project = get_project(session, project_id)
             try:
-                policy.require(
-                    settings,
-                    "project.provision",
-                    policy_input(session, actor, project, extract={"datasets": grant}),
-                )
+                _require_provision(settings, session, actor, project_id, grant)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
@@ -162,6 +155,14 @@ def _build(
         summary["removed_builds"] = layout.collect_garbage(settings, project_id)
     summary["path"] = str(path)
     return summary
+
+
+def _require_provision(
+    settings: Settings, session: Session, actor: str, project_id: str, grant: dict[str, list[str]]
+) -> None:
+    project = get_project(session, project_id)
+    document = policy_input(session, actor, project, extract={"datasets": grant})
+    policy.require(settings, "project.provision", document)
 
 
 def delete_extract(settings: Settings, project_id: str, actor: str) -> dict[str, Any]:
