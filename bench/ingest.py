@@ -91,6 +91,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tre-bench-ingest-", dir=args.workdir))
     try:
         data, home, copies = work / "data", work / "home", work / "baseline"

@@ -3,7 +3,7 @@
     from tre import client
     con = client.connect()              # read-only DuckDB connection on catalog.duckdb
     client.tables()                     # ['synthea.condition', 'synthea.patient', ...]
-    client.describe("synthea.patient")  # columns, types and descriptions
+    client.describe("synthea.patient")  # columns, types and descriptions (in TRE_LOCALE)
     con.sql("SELECT region, count(*) FROM synthea.patient GROUP BY ALL").df()
 
 The extract directory comes from `TRE_DATA_DIR` (default /home/jovyan/data, where the
@@ -23,9 +23,13 @@ from pathlib import Path
 
 import duckdb
 
+from tre.client._text import text
+
 DATA_DIR_ENV = "TRE_DATA_DIR"
 DEFAULT_DATA_DIR = "/home/jovyan/data"
 CATALOG_FILE = "catalog.duckdb"
+LOCALE_ENV = "TRE_LOCALE"
+DESCRIPTIONS_TABLE = "main.tre_descriptions"  # written by tre.extract.builder
 
 
 class ExtractNotFound(Exception):
@@ -65,8 +69,10 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
     catalog = base if base.suffix == ".duckdb" else base / CATALOG_FILE
     if not catalog.is_file():
         raise ExtractNotFound(
-            f"No project extract at {catalog.parent}: this workspace has no data mounted, "
-            f"or {DATA_DIR_ENV} points elsewhere. Ask an administrator to provision the project."
+            text(
+                "No project extract at {folder}: this workspace has no data mounted, or "
+                "{variable} points elsewhere. Ask an administrator to provision the project."
+            ).format(folder=catalog.parent, variable=DATA_DIR_ENV)
         )
     directory = str(catalog.parent.resolve())
     return duckdb.connect(str(catalog), read_only=True, config={"file_search_path": directory})
@@ -91,9 +97,16 @@ def tables(con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
     return [r[0] for r in rows]
 
 
-def describe(table: str, con: duckdb.DuckDBPyConnection | None = None) -> TableInfo:
-    """Columns, types and catalogue descriptions of one table (`source.table`)."""
+def describe(
+    table: str, con: duckdb.DuckDBPyConnection | None = None, lang: str | None = None
+) -> TableInfo:
+    """Columns, types and catalogue descriptions of one table (`source.table`).
+
+    Descriptions are in `lang` (default: the workspace's `TRE_LOCALE`) where the extract
+    holds a translation, else in English.
+    """
     schema, _, name = table.rpartition(".")
+    language = (lang or os.environ.get(LOCALE_ENV) or "en").split("_")[0].lower()
     conn, owned = _with(con)
     try:
         view = conn.execute(
@@ -104,7 +117,9 @@ def describe(table: str, con: duckdb.DuckDBPyConnection | None = None) -> TableI
             {"name": name, "schema": schema},
         ).fetchall()
         if len(view) != 1:
-            raise KeyError(f"No table {table!r} in the extract; see client.tables().")
+            raise KeyError(
+                text("No table {table} in the extract; see client.tables().").format(table=table)
+            )
         schema, name, comment = view[0]
         columns = conn.execute(
             "SELECT column_name, data_type, comment FROM duckdb_columns() "
@@ -112,14 +127,32 @@ def describe(table: str, con: duckdb.DuckDBPyConnection | None = None) -> TableI
             "AND table_name = $name ORDER BY column_index",
             {"name": name, "schema": schema},
         ).fetchall()
+        translated = _translations(conn, language, schema, name)
     finally:
         if owned:
             conn.close()
     return TableInfo(
         name=f"{schema}.{name}",
-        description=comment,
-        columns=[ColumnInfo(c[0], c[1], c[2]) for c in columns],
+        description=translated.get(None, comment),
+        columns=[ColumnInfo(c[0], c[1], translated.get(c[0], c[2])) for c in columns],
     )
+
+
+def _translations(
+    con: duckdb.DuckDBPyConnection, lang: str, schema: str, name: str
+) -> dict[str | None, str]:
+    """column name (None: the table) -> description in `lang`, from the extract."""
+    if lang == "en":
+        return {}
+    try:
+        rows = con.execute(
+            f"SELECT column_name, description FROM {DESCRIPTIONS_TABLE} "
+            "WHERE lang = $lang AND schema_name = $schema AND table_name = $name",
+            {"lang": lang, "schema": schema, "name": name},
+        ).fetchall()
+    except duckdb.CatalogException:  # an extract built before translations were written
+        return {}
+    return {column: description for column, description in rows}
 
 
 # Outputs with provenance and the in-workspace pre-check (they obtain connect() lazily).

@@ -27,6 +27,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tre.client._text import text
+
 # tre.sdc is imported inside the functions: `import tre.client` stays light.
 
 OUTPUTS_ENV = "TRE_OUTPUTS_DIR"
@@ -50,7 +52,7 @@ def _connection(con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnect
 
     connect = getattr(client, "connect", None)
     if connect is None:  # pragma: no cover - connect() is part of the client
-        raise OutputError("Pass con=, a DuckDB connection on the extract.")
+        raise OutputError(text("Pass con=, a DuckDB connection on the extract."))
     connection: duckdb.DuckDBPyConnection = connect()
     return connection
 
@@ -59,8 +61,10 @@ def _target(name: str, directory: str | Path | None) -> Path:
     stem = name[:-4] if name.endswith(".csv") else name
     if not _NAME.match(stem) or ".." in stem:
         raise OutputError(
-            "Output names may contain letters, digits, '.', '_' and '-' only "
-            "(no folders); choose another name."
+            text(
+                "Output names may contain letters, digits, '.', '_' and '-' only "
+                "(no folders); choose another name."
+            )
         )
     folder = Path(directory) if directory is not None else outputs_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@
 
     data/<source>.<table>.parquet   only the granted columns of each granted dataset
     catalog.duckdb                  a view `<source>.<table>` over each file, with comments
+                                    (English) and `main.tre_descriptions` (the other languages)
     manifest.json                   project, snapshots, tables, columns, counts, hashes, time
 
 and returns the manifest plus the lake pseudonyms of the persons the extract contains
@@ -55,7 +56,7 @@ from tre.extract.pseudonyms import (
     create_person_map,
     persons_per_table,
 )
-from tre.i18n import _
+from tre.i18n import SUPPORTED, _, translate_description
 
 IDENTIFIER_ROLES = frozenset({"person_id", "pseudonym"})
 PATIENT_TABLE = "patient"
@@ -366,6 +367,33 @@ def _write_table(
     }
 
 
+DESCRIPTIONS_TABLE = "main.tre_descriptions"
+
+
+def _write_translations(
+    con: duckdb.DuckDBPyConnection, chosen: list[tuple[SourceDataset, list[SourceColumn]]]
+) -> None:
+    """`main.tre_descriptions (lang, schema_name, table_name, column_name, description)`:
+    the table (column_name NULL) and column descriptions in each language other than English
+    that the catalogue translates, so `tre.client.describe` needs no catalogue to read them."""
+    con.execute(
+        f"CREATE TABLE {DESCRIPTIONS_TABLE} (lang VARCHAR, schema_name VARCHAR, "
+        "table_name VARCHAR, column_name VARCHAR, description VARCHAR)"
+    )
+    rows = []
+    for lang in SUPPORTED:
+        if lang == "en":
+            continue
+        for dataset, cols in chosen:
+            texts = [(None, dataset.description)] + [(c.name, c.description) for c in cols]
+            for column, text in texts:
+                translated = translate_description(text, lang) if text else text
+                if translated and translated != text:
+                    rows.append((lang, dataset.source, dataset.table, column, translated))
+    if rows:
+        con.executemany(f"INSERT INTO {DESCRIPTIONS_TABLE} VALUES (?, ?, ?, ?, ?)", rows)
+
+
 def _write_catalog(out: Path, chosen: list[tuple[SourceDataset, list[SourceColumn]]]) -> None:
     """catalog.duckdb: one commented view per table, over a path relative to `out`."""
     path = out / "catalog.duckdb"
@@ -391,6 +419,7 @@ def _write_catalog(out: Path, chosen: list[tuple[SourceDataset, list[SourceColum
                 schema, view = _quote(dataset.source), _quote(dataset.table)
                 con.execute(f"CREATE VIEW main.{view} AS SELECT * FROM {schema}.{view}")
                 con.execute(f"COMMENT ON VIEW main.{view} IS {_literal(dataset.name)}")
+        _write_translations(con, chosen)
         con.execute("CHECKPOINT")
     finally:
         con.close()

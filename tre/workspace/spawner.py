@@ -45,6 +45,26 @@ def project_paths(settings: Settings, project_id: str, username: str) -> tuple[P
     return root / "homes" / username, root / "outputs"
 
 
+# Root-owned in the image: per-language defaults of JupyterLab's settings.
+LOCALE_CONFIG_DIR = "/etc/jupyter-locale"
+
+
+def workspace_environment(locale: str, project_id: str) -> dict[str, str]:
+    """The variables a workspace container starts with (no secret, no host path)."""
+    env = {
+        "JUPYTER_CONFIG_DIR": "/etc/jupyter",
+        "TRE_DATA_DIR": DATA_DIR,
+        "TRE_OUTPUTS_DIR": OUTPUTS_DIR,
+        "TRE_PROJECT_ID": project_id,
+        # The language of the client's messages, descriptions and pre-check findings.
+        "TRE_LOCALE": locale,
+        "HOME": HOME,
+    }
+    if locale != "en":  # JupyterLab's own menus in that language, until the analyst changes it
+        env["JUPYTER_CONFIG_PATH"] = f"{LOCALE_CONFIG_DIR}/{locale}"
+    return env
+
+
 def prepare_host_dirs(home: Path, outputs: Path, uid: int, gid: int) -> None:
     """Create home and outputs owned by the container's user; mount points inside home too."""
     for path in (home, outputs, home / "data", home / "outputs"):
@@ -141,11 +161,7 @@ class TreSpawner(DockerSpawner):
         }
         self.environment = {
             **dict(self.environment),  # type: ignore[has-type]
-            "JUPYTER_CONFIG_DIR": "/etc/jupyter",
-            "TRE_DATA_DIR": DATA_DIR,
-            "TRE_OUTPUTS_DIR": OUTPUTS_DIR,
-            "TRE_PROJECT_ID": project_id,
-            "HOME": HOME,
+            **workspace_environment(settings.locale, project_id),
         }
         self.notebook_dir = HOME
         checked = time.monotonic()

@@ -8,6 +8,7 @@ container's port published on 127.0.0.1.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
+
+from tre.workspace.spawner import workspace_environment
 
 pytestmark = pytest.mark.docker
 
@@ -204,6 +207,68 @@ def test_analysis_libraries_read_the_extract(workspace: tuple[Any, str]) -> None
     out = output.decode(errors="replace")
     assert code == 0, out
     assert out.strip().splitlines()[-1] == "1000"
+
+
+def test_client_speaks_the_workspace_language(workspace: tuple[Any, str]) -> None:
+    """The image carries the catalogues and their reader: with TRE_LOCALE=ja (as the spawner
+    sets it from the deployment's locale) the pre-check and the client answer in Japanese."""
+    container, _ = workspace
+    script = (
+        "import re; from tre import client\n"
+        "open('/tmp/t.csv', 'w').write('region,n\\nA,3\\nB,50\\n')\n"
+        "report = client.check('/tmp/t.csv')\n"
+        "print(report.verdict, [f.message for f in report.findings])\n"
+        "try:\n    client.connect()\nexcept client.ExtractNotFound as e:\n    print(e)\n"
+    )
+    code, output = container.exec_run(
+        ["python", "-c", script], user="1000", environment={"TRE_LOCALE": "ja"}
+    )
+    out = output.decode(errors="replace")
+    assert code == 0, out
+    verdict, missing = out.strip().splitlines()[-2:]
+    assert verdict.startswith("block"), out
+    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", verdict), out  # kana or kanji
+    assert "管理者" in missing, out
+
+
+def test_analyst_can_save_jupyterlab_settings(api: httpx.Client) -> None:
+    """Themes, fonts, the display language: saved in the home, not the root-owned config."""
+    theme = {"raw": '{"theme": "JupyterLab Dark"}'}
+    saved = api.put("/lab/api/settings/@jupyterlab/apputils-extension:themes", json=theme)
+    assert saved.status_code == 204, saved.text
+    got = api.get("/lab/api/settings/@jupyterlab/apputils-extension:themes").json()
+    assert got["settings"]["theme"] == "JupyterLab Dark"
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("ja", "ja_JP"), ("en", "default")])
+def test_jupyterlab_speaks_the_deployment_language(
+    docker_client: Any, locale: str, expected: str
+) -> None:
+    """With the environment the spawner gives a container, JupyterLab's display language
+    defaults to the deployment's TRE_LOCALE, and the Japanese language pack is there."""
+    container = docker_client.containers.run(
+        IMAGE,
+        ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser",
+         f"--ServerApp.token={TOKEN}"],
+        detach=True,
+        labels=LABELS,
+        environment=workspace_environment(locale, "p-1"),
+        ports={"8888/tcp": ("127.0.0.1", None)},
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+    )  # fmt: skip
+    try:
+        url = _wait_ready(container)
+        headers = {"Authorization": f"token {TOKEN}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as api:
+            plugin = api.get("/lab/api/settings/@jupyterlab/translation-extension:plugin").json()
+            assert plugin["schema"]["properties"]["locale"]["default"] == expected
+            packs = api.get("/lab/api/translations/").json()["data"]
+            assert "ja_JP" in packs
+            japanese = api.get("/lab/api/translations/ja_JP").json()["data"]
+            assert japanese["jupyterlab"][""]["language"] == "ja-JP"
+    finally:
+        container.remove(force=True)
 
 
 def test_tre_image_build_reuses_caches(

@@ -136,7 +136,9 @@ def test_no_tre_secret_or_host_state_reaches_the_container(
         "TRE_DATA_DIR",
         "TRE_OUTPUTS_DIR",
         "TRE_PROJECT_ID",
+        "TRE_LOCALE",
     }
+    assert env["TRE_LOCALE"] == settings.locale
     home, outputs = project_paths(settings, "p-1", "alice")
     extract = settings.extracts_path / "p-1" / "builds" / "b1"
     sources = {Path(m["Source"]).resolve() for m in info["Mounts"]}
