@@ -29,7 +29,7 @@ DATA_DIR_ENV = "TRE_DATA_DIR"
 DEFAULT_DATA_DIR = "/home/jovyan/data"
 CATALOG_FILE = "catalog.duckdb"
 LOCALE_ENV = "TRE_LOCALE"
-DESCRIPTIONS_TABLE = "main.tre_descriptions"  # written by tre.extract.builder
+DESCRIPTIONS_TABLE = "main.tre_descriptions"  # translations, written by tre.extract.builder
 
 
 class ExtractNotFound(Exception):

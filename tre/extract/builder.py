@@ -45,6 +45,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tre.client import DESCRIPTIONS_TABLE  # the extract's reader: the table's one definition
 from tre.errors import UserError
 from tre.extract.filter import validate_cohort_filter
 from tre.extract.pseudonyms import (
@@ -365,9 +366,6 @@ def _write_table(
             for c in cols
         ],
     }
-
-
-DESCRIPTIONS_TABLE = "main.tre_descriptions"
 
 
 def _write_translations(
