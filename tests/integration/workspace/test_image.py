@@ -240,6 +240,20 @@ def test_analyst_can_save_jupyterlab_settings(api: httpx.Client) -> None:
     assert got["settings"]["theme"] == "JupyterLab Dark"
 
 
+def test_writable_settings_cannot_re_enable_the_download_plugins(api: httpx.Client) -> None:
+    """Settings are writable now; which plugins run is still root-owned page config."""
+    plugin = "@jupyterlab/docmanager-extension:download"
+    enabled = api.post("/lab/api/extensions", json={"cmd": "enable", "extension_name": plugin})
+    assert enabled.status_code >= 400
+    settings = {"raw": '{"disabled": false}'}
+    api.put(f"/lab/api/settings/{plugin}", json=settings)  # whatever it answers, it is moot:
+    page = api.get("/lab").text
+    disabled = re.search(r'"disabledExtensions": \[([^\]]*)\]', page)
+    assert disabled is not None
+    for name in (plugin, "@jupyterlab/filebrowser-extension:download"):
+        assert f'"{name}"' in disabled.group(1)
+
+
 @pytest.mark.parametrize(("locale", "expected"), [("ja", "ja_JP"), ("en", "default")])
 def test_jupyterlab_speaks_the_deployment_language(
     docker_client: Any, locale: str, expected: str
