@@ -177,14 +177,13 @@ def _ndjson_tables(
         yield table, len(piece)
 
 
-def piece_batches(
-    path: Path, file_no: int, first_line: int, batch_bytes: int, name: str
+def stream_batches(
+    stream: IO[bytes], file_no: int, first_line: int, batch_bytes: int, name: str
 ) -> Iterator[pa.Table]:
-    """Batches of plain NDJSON file `path`, a piece of input `file_no` (named `name` in
+    """Batches of plain NDJSON `stream`, a piece of input `file_no` (named `name` in
     errors) whose first line is line `first_line` of that input."""
-    with path.open("rb") as stream:
-        for table, _size in _ndjson_tables(stream, file_no, first_line, batch_bytes, name):
-            yield table
+    for table, _size in _ndjson_tables(stream, file_no, first_line, batch_bytes, name):
+        yield table
 
 
 def read_batches(

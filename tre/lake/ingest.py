@@ -216,14 +216,19 @@ def _ingest_fast(
     workdir.mkdir(exist_ok=True)
     with closing(ndjson_chunks.pieces(item.path, settings.lake_chunk_bytes, workdir)) as pieces:
         for piece in pieces:
-            count = fhir_fast.load_file(con, piece.path, resource_type)
+            with piece.fed() as feed:
+                count = fhir_fast.load_file(con, feed.path, resource_type)
+            if count is not None and not feed.complete:
+                con.execute("DROP TABLE raw")  # the engine stopped early: read it again
+                count = None
             if count is None:
                 first = piece.first_line()
                 name = item.path.name
-                for batch in fhir_read.piece_batches(
-                    piece.path, file_no, first, state.batch_bytes, name
-                ):
-                    _ingest_batch(con, state, batch)
+                with piece.open() as stream:
+                    for batch in fhir_read.stream_batches(
+                        stream, file_no, first, state.batch_bytes, name
+                    ):
+                        _ingest_batch(con, state, batch)
             else:
                 _write_fast(con, state, file_no, resource_type, count)
             piece_done(piece.consumed)

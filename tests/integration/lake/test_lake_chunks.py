@@ -6,6 +6,9 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import stat
+import threading
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,7 @@ def _tables(manifest: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
     return {t: _sorted_rows(root / d["file"]) for t, d in manifest["tables"].items()}
 
 
+@pytest.mark.timeout(60, method="thread")  # a feeding thread that waits for ever fails the test, not the run
 @pytest.mark.parametrize("compressed", [False, True])
 def test_pieces_cover_the_file_at_line_ends(tmp_path: Path, demo: Path, compressed: bool) -> None:
     source = demo / "Observation.ndjson"
@@ -54,7 +58,11 @@ def test_pieces_cover_the_file_at_line_ends(tmp_path: Path, demo: Path, compress
     bodies = []
     for piece in pieces(path, PIECE, work):
         assert piece.first_line() == data[: piece.start].count(b"\n") + 1
-        bodies.append(piece.path.read_bytes())
+        with piece.fed() as feed:  # what DuckDB reads
+            bodies.append(feed.path.read_bytes())
+        assert feed.complete
+        with piece.open() as again:  # what the batch path reads after a problem
+            assert again.read() == bodies[-1]
     assert b"".join(bodies) == data
     longest = max(map(len, data.splitlines(keepends=True)))
     assert all(b.endswith(b"\n") and len(b) < PIECE + longest for b in bodies)
@@ -98,3 +106,47 @@ def test_error_in_a_later_piece_names_the_input_line(
     assert manifest["skipped"]["records"][0]["line"] == bad_line
     assert manifest["resources"]["Condition"] == len(lines) - 1
     assert manifest["tables"]["condition"]["rows"] == len(lines) - 1
+
+
+@pytest.mark.timeout(60, method="thread")
+def test_plain_pieces_reach_duckdb_through_a_pipe_not_a_copy(tmp_path: Path, demo: Path) -> None:
+    """The input holds direct identifiers: a piece is fed through a named pipe, so no copy
+    of it is written into the staging folder."""
+    work = tmp_path / "work"
+    work.mkdir()
+    for piece in pieces(demo / "Observation.ndjson", PIECE, work):
+        with piece.fed() as feed:
+            assert [p for p in work.iterdir() if not stat.S_ISFIFO(p.stat().st_mode)] == []
+            with duckdb.connect() as con:
+                rows = con.execute(
+                    "SELECT count(*) FROM read_json($1, format = 'newline_delimited')",
+                    [str(feed.path)],
+                ).fetchall()
+        assert feed.complete
+        with piece.open() as again:
+            assert rows[0][0] == again.read().count(b"\n")
+    assert list(work.iterdir()) == []
+
+
+@pytest.mark.timeout(60, method="thread")
+@pytest.mark.parametrize("piece_bytes", [1 << 16, 2 << 20], ids=["fits-the-pipe", "larger"])
+@pytest.mark.parametrize("read_bytes", [0, 1000], ids=["never-read", "read-a-little"])
+def test_a_feed_the_reader_abandons_ends_with_its_block(
+    tmp_path: Path, demo: Path, read_bytes: int, piece_bytes: int
+) -> None:
+    """A reader that fails before opening the pipe, or midway, must not leave the feeding
+    thread waiting (the ingest would hang), nor let the piece pass for read."""
+    work = tmp_path / "work"
+    work.mkdir()
+    big = tmp_path / "Observation.ndjson"
+    big.write_bytes((demo / "Observation.ndjson").read_bytes() * 3)
+    with closing(pieces(big, piece_bytes, work)) as made:
+        piece = next(made)
+        assert piece.end - piece.start >= piece_bytes
+        with piece.fed() as feed:
+            if read_bytes:
+                with feed.path.open("rb") as reader:
+                    assert len(reader.read(read_bytes)) == read_bytes
+        assert not feed.complete
+    assert not [t for t in threading.enumerate() if t.name == "tre-feed"]
+    assert list(work.iterdir()) == []
