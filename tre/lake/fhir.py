@@ -248,15 +248,19 @@ def table_select_sql(table: FhirTable, *, parsed: bool = False) -> str:
     (the NDJSON fast path), else each resource's text is parsed for the table."""
     record = "h" if parsed else f"from_json(res, {quote(table.structure_json)})"
     where = f"problem IS NULL AND rtype = {quote(table.resource_type)}"
+    if parsed and table.unnest:  # most resources have no such list: skip them early
+        where += f" AND len(h.{table.unnest}) > 0"
     parsed_sql = f"SELECT {record} AS r FROM raw WHERE {where}"
     if table.unnest:
         parsed_sql = f"SELECT r, unnest(r.{table.unnest}) AS c FROM ({parsed_sql})"
-    # Person and reference ids repeat across rows (one patient, many observations): each
-    # distinct reference is parsed and hashed once, then joined back.
+    # Person and reference ids repeat across rows (one patient, many observations), and so
+    # does a resource's own id when a row is made per list element: each distinct value is
+    # parsed and hashed once, then joined back.
+    memoised = _MEMOISED_UNNESTED if table.unnest else _MEMOISED
     joins: list[str] = []
     exprs: list[str] = []
     for c in table.columns:
-        memo = _MEMOISED.fullmatch(c.sql) if parsed else None
+        memo = memoised.fullmatch(c.sql) if parsed else None
         if memo is None:
             exprs.append(f"({c.sql})::{c.type} AS {c.name}")
             continue
@@ -271,8 +275,12 @@ def table_select_sql(table: FhirTable, *, parsed: bool = False) -> str:
     return f"SELECT\n  {columns}\nFROM ({parsed_sql}) " + " ".join(joins)
 
 
-# `lake_person(r.x.reference)` and `lake_ref('Type', r.x.reference)`: (function, key).
+# `lake_person(r.x.reference)` and `lake_ref('Type', r.x.reference)`: (function, key); in a
+# table with a row per list element, also `lake_own('Type', r.id)`.
 _MEMOISED = re.compile(r"(lake_person\(|lake_ref\('[A-Za-z]+', )(r\.[A-Za-z0-9_.\[\]]+)\)")
+_MEMOISED_UNNESTED = re.compile(
+    r"(lake_person\(|lake_(?:ref|own)\('[A-Za-z]+', )(r\.[A-Za-z0-9_.\[\]]+)\)"
+)
 
 
 def table_rows(
