@@ -19,6 +19,11 @@ ROW_GROUP_ROWS = 128 * 1024
 # Not a lake table: the direct-identifier strings an ingest removed, kept on disk (not in
 # memory, where they would grow with the input) until the sweep reads them.
 REMOVED_PART = "_removed"
+# The lake's tables are kept; the removed strings are read once by the sweep and deleted.
+# Random identifiers neither compress nor share a dictionary, and the sweep reads no
+# statistics: writing them plain costs a sixth of the CPU.
+_KEPT = {"compression": "snappy"}
+_SCRATCH = {"compression": "none", "use_dictionary": False, "write_statistics": False}
 
 
 class PartWriters:
@@ -49,7 +54,8 @@ class PartWriters:
     def _write(self, table: str, rows: pa.Table) -> None:
         writer = self._writers.get(table)
         if writer is None:
-            writer = pq.ParquetWriter(self.path(table), rows.schema, compression="snappy")
+            options = _SCRATCH if table == REMOVED_PART else _KEPT
+            writer = pq.ParquetWriter(self.path(table), rows.schema, **options)
             self._writers[table] = writer
         # Row groups of bounded size keep later scans (link, sweep) in bounded memory.
         writer.write_table(rows.cast(writer.schema), row_group_size=ROW_GROUP_ROWS)
