@@ -46,6 +46,7 @@ from tre.extract.builder import (
     build_extract,
 )
 from tre.extract.layout import TMP_PREFIX, builds_dir, new_build_id, project_lock, publish
+from tre.lake.publish import PERSONS_FILE, write_persons
 
 GRANT = {
     "bench.patient": ["person_id", "birth_year_month", "gender", "region"],
@@ -86,12 +87,23 @@ def make_lake(root: Path, rows: int) -> list[SourceDataset]:
                  FROM range({per_table}) r(i)) TO '{snap}/claim.parquet' (FORMAT parquet)"""
         )
         con.close()
+    persons_file = snap / PERSONS_FILE
+    if not persons_file.exists():  # as `tre lake ingest` writes it, untimed like the tables
+        with duckdb.connect() as con:
+            tables = {t: snap / f"{t}.parquet" for t in ("patient", "condition", "claim")}
+            write_persons(con, tables, persons_file)
     pid = SourceColumn("person_id", "VARCHAR", "Person", "person_id")
     attr = SourceColumn
 
     def dataset(table: str, columns: list[SourceColumn]) -> SourceDataset:
         return SourceDataset(
-            f"bench.{table}", "bench", table, "bench-1", snap / f"{table}.parquet", columns
+            f"bench.{table}",
+            "bench",
+            table,
+            "bench-1",
+            snap / f"{table}.parquet",
+            columns,
+            persons_file=persons_file,
         )
 
     return [

@@ -89,6 +89,9 @@ class SourceDataset:
     columns: Sequence[SourceColumn]
     description: str = ""
     tier: str = ""
+    # The snapshot's `persons.parquet (person_id, "table")`, if it has one: the persons of
+    # this table are read from it instead of from the table itself.
+    persons_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,18 @@ def _id_kinds(
     return kinds
 
 
+def _persons_of(dataset: SourceDataset) -> IdColumn:
+    """Where the persons of a person-linked dataset are read: the snapshot's small persons
+    file where there is one (a few rows per person), else the table's own column."""
+    if dataset.persons_file is not None:
+        return IdColumn(
+            _literal(str(dataset.persons_file)),
+            '"person_id"',
+            where=f'"table" = {_literal(dataset.table)}',
+        )
+    return IdColumn(_literal(str(dataset.path)), _quote(_person_column(dataset) or ""))
+
+
 def _select_sql(
     dataset: SourceDataset,
     cols: list[SourceColumn],
@@ -286,9 +301,7 @@ def build_extract(spec: BuildSpec, out_dir: Path, progress: Progress | None = No
         report("persons", 0, total)
         opted = create_opted_out(con, spec.opted_out)
         with_pid = [(i, d) for i, (d, _c) in enumerate(chosen) if _person_column(d)]
-        person_columns = [
-            IdColumn(_literal(str(d.path)), _quote(_person_column(d) or "")) for _i, d in with_pid
-        ]
+        person_columns = [_persons_of(d) for _i, d in with_pid]
         create_person_map(con, person_columns, cohort_sql or None, spec.secret)
         per_source = persons_per_table(con)
         persons_of = {i: per_source.get(n, 0) for n, (i, _d) in enumerate(with_pid)}

@@ -42,6 +42,7 @@ class IdColumn:
     path: str  # SQL string literal of the Parquet path
     column: str  # quoted column name
     person_column: str | None = None  # quoted person column of the same file, if any
+    where: str = ""  # a condition on the file's rows, if only some are this column's
 
 
 def hmac_sql(expr: str) -> str:
@@ -88,6 +89,7 @@ def create_person_map(
     if sources:
         union = " UNION ALL ".join(
             f"SELECT {s.column} AS lake_pid, {i} AS src FROM read_parquet({s.path})"
+            + (f" WHERE {s.where}" if s.where else "")
             for i, s in enumerate(sources)
         )
     else:

@@ -60,6 +60,7 @@ def lake_datasets(settings: Settings) -> list[SourceDataset]:
             ],
             description=str(getattr(d, "description", "") or ""),
             tier=str(getattr(d, "tier", "") or ""),
+            persons_file=getattr(d, "persons_file", None),
         )
         for d in catalog.datasets
     ]

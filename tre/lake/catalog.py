@@ -37,6 +37,8 @@ class Dataset:
     columns: list[Column]
     coverage: dict[str, Any] | None = None
     description: str = ""
+    # The snapshot's persons per table (`tre.lake.publish`); None for snapshots before it.
+    persons_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,11 @@ class Catalog:
     def to_dict(self) -> dict[str, Any]:
         return {
             "opted_out": self.opted_out,
-            "datasets": [asdict(d) | {"path": str(d.path)} for d in self.datasets],
+            "datasets": [
+                asdict(d)
+                | {"path": str(d.path), "persons_file": d.persons_file and str(d.persons_file)}
+                for d in self.datasets
+            ],
         }
 
 
@@ -58,6 +64,7 @@ def load_catalog(settings: Settings) -> Catalog:
     datasets: list[Dataset] = []
     for source, manifest in sorted(latest_by_source(settings).items()):
         root = Path(manifest["path"])
+        persons_file = manifest.get("persons_file")
         for table, info in sorted(manifest["tables"].items()):
             datasets.append(
                 Dataset(
@@ -72,6 +79,7 @@ def load_catalog(settings: Settings) -> Catalog:
                     columns=[Column(**c) for c in info["columns"]],
                     coverage=info.get("coverage"),
                     description=info.get("description", ""),
+                    persons_file=root / persons_file["file"] if persons_file else None,
                 )
             )
     return Catalog(datasets=datasets, opted_out=len(opted_out(settings)))

@@ -103,17 +103,40 @@ def _link_persons(con: duckdb.DuckDBPyConnection, parts: dict[str, TablePart], o
         part.path = target
 
 
+PERSONS_FILE = "persons.parquet"
+
+
+def write_persons(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, Path], target: Path
+) -> dict[str, int]:
+    """`persons.parquet (person_id, "table")` at `target`: which persons each of the
+    person-linked `tables` (name -> Parquet file with `person_id`) holds, one row per pair.
+    An extract reads its persons in scope from this small file instead of scanning every
+    granted table. Returns the number of persons per table."""
+    selects = [
+        f'SELECT DISTINCT person_id, {_literal(table)} AS "table" '
+        f"FROM read_parquet({_literal(str(path))}) WHERE person_id IS NOT NULL"
+        for table, path in sorted(tables.items())
+    ] or ['SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS "table" WHERE false']
+    con.execute(
+        f"COPY ({' UNION ALL '.join(selects)}) TO {_literal(str(target))} "
+        "(FORMAT parquet, COMPRESSION zstd)"
+    )
+    rows = con.execute(
+        'SELECT "table", count(*) FROM read_parquet($1) GROUP BY ALL', [str(target)]
+    ).fetchall()
+    return {str(table): int(n) for table, n in rows}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _describe(
-    con: duckdb.DuckDBPyConnection, table: str, part: TablePart, tier: str
+    con: duckdb.DuckDBPyConnection, part: TablePart, tier: str, persons: int | None
 ) -> dict[str, Any]:
     path = str(part.path)
     rows = (con.execute("SELECT count(*) FROM read_parquet($1)", [path]).fetchone() or (0,))[0]
-    persons = None
-    if "person_id" in part.columns:
-        persons = (
-            con.execute("SELECT count(DISTINCT person_id) FROM read_parquet($1)", [path]).fetchone()
-            or (0,)
-        )[0]
     coverage = None
     if part.date_column:
         low, high = con.execute(
@@ -181,18 +204,32 @@ def finish(
             for child in path.iterdir():
                 child.unlink()
             path.rmdir()
-    check = duckdb.connect()
+    check = duckdb.connect(config={"preserve_insertion_order": False})
     try:
+        persons_path = staging / PERSONS_FILE
+        linked = {t: p.path for t, p in parts.items() if "person_id" in p.columns}
+        per_table = write_persons(check, linked, persons_path)
         tables = {
-            table: _describe(check, table, part, outcome.tiers.get(table, "standard"))
+            table: _describe(
+                check,
+                part,
+                outcome.tiers.get(table, "standard"),
+                per_table.get(table, 0) if "person_id" in part.columns else None,
+            )
             for table, part in sorted(parts.items())
         }
+        persons = _scalar(
+            check, "SELECT count(DISTINCT person_id) FROM read_parquet($1)", str(persons_path)
+        )
     finally:
         check.close()
+    persons_sha256 = file_sha256(persons_path)
     content = hashlib.sha256(
-        "".join(f"{t}:{d['sha256']}\n" for t, d in sorted(tables.items())).encode()
+        (
+            "".join(f"{t}:{d['sha256']}\n" for t, d in sorted(tables.items()))
+            + f"{PERSONS_FILE}:{persons_sha256}\n"
+        ).encode()
     ).hexdigest()
-    persons = max((d["persons"] or 0 for d in tables.values()), default=0)
     manifest: dict[str, Any] = {
         "id": staging.name,
         "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -201,8 +238,14 @@ def finish(
         "tables": tables,
         "rows": sum(d["rows"] for d in tables.values()),
         "persons": persons,
+        "persons_file": {"file": PERSONS_FILE, "sha256": persons_sha256},
         "content_sha256": content,
         **outcome.extra,
     }
     publish(settings, staging, manifest)
     return manifest
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, *params: str) -> int:
+    row = con.execute(sql, list(params)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

@@ -43,7 +43,8 @@ def _tables(manifest: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
     return {t: _sorted_rows(root / d["file"]) for t, d in manifest["tables"].items()}
 
 
-@pytest.mark.timeout(60, method="thread")  # a feeding thread that waits for ever fails the test, not the run
+# A feeding thread that waits for ever fails the test instead of hanging the run.
+@pytest.mark.timeout(60, method="thread")
 @pytest.mark.parametrize("compressed", [False, True])
 def test_pieces_cover_the_file_at_line_ends(tmp_path: Path, demo: Path, compressed: bool) -> None:
     source = demo / "Observation.ndjson"

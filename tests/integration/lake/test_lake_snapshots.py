@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tre import audit
@@ -18,7 +19,7 @@ from tre.config import load_settings
 from tre.db import session_scope
 from tre.lake.catalog import load_catalog
 from tre.lake.ingest import ingest_fhir
-from tre.lake.snapshots import list_snapshots
+from tre.lake.snapshots import file_sha256, list_snapshots
 
 TRE = str(Path(sys.executable).parent / "tre")
 
@@ -90,7 +91,11 @@ def test_each_ingest_is_a_new_immutable_snapshot(
     assert listed[0]["tables"]["patient"]["sha256"] == first["tables"]["patient"]["sha256"]
     settings = load_settings()
     old = settings.lake_path / "snapshots" / first["id"]
-    assert sorted(p.name for p in old.iterdir()) == ["manifest.json", "patient.parquet"]
+    assert sorted(p.name for p in old.iterdir()) == [
+        "manifest.json",
+        "patient.parquet",
+        "persons.parquet",
+    ]
     assert all((p.stat().st_mode & 0o222) == 0 for p in old.iterdir())
     # the catalogue shows the latest snapshot of each source
     assert run(["lake", "catalog", "--json"]) == 0
@@ -110,6 +115,46 @@ def test_each_ingest_is_a_new_immutable_snapshot(
         events = [e for e in audit.export(session) if e["action"] == "lake.ingest"]
     assert [e["object_id"] for e in events] == [first["id"], second["id"]]
     assert events[1]["body"]["source"] == "bulk"
+
+
+def test_persons_file_says_which_persons_each_table_holds(
+    tre_home: Path, synthea_bulk: Path
+) -> None:
+    """Extracts read their persons in scope from `persons.parquet`: it must hold exactly the
+    distinct persons of each table, and the snapshot's person count is over all tables."""
+    assert run(["init"]) == 0
+    settings = load_settings()
+    manifest = ingest_fhir(settings, [synthea_bulk], "bulk")
+    root = settings.lake_path / "snapshots" / manifest["id"]
+    persons_file = root / manifest["persons_file"]["file"]
+    assert file_sha256(persons_file) == manifest["persons_file"]["sha256"]
+    con = duckdb.connect()
+    by_table = {
+        table: set(
+            r[0]
+            for r in con.execute(
+                'SELECT person_id FROM read_parquet($1) WHERE "table" = $2',
+                [str(persons_file), table],
+            ).fetchall()
+        )
+        for table in manifest["tables"]
+    }
+    for table, info in manifest["tables"].items():
+        path = str(root / info["file"])
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [path]).fetchall()
+        columns = [r[0] for r in described]
+        if "person_id" not in columns:
+            assert by_table[table] == set() and info["persons"] is None
+            continue
+        held = con.execute(
+            "SELECT DISTINCT person_id FROM read_parquet($1) WHERE person_id IS NOT NULL", [path]
+        ).fetchall()
+        assert by_table[table] == {r[0] for r in held}, table
+        assert info["persons"] == len(held)
+    assert manifest["persons"] == len(set().union(*by_table.values())) == 13
+    assert [d.persons_file for d in load_catalog(settings).datasets] == [persons_file] * len(
+        manifest["tables"]
+    )
 
 
 def test_tier_comes_from_source_settings(tre_home: Path, synthea_bulk: Path) -> None:

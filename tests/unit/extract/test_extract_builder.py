@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 from lakefake import LAKE_KEY, SOURCE, make_lake
 
-from tre.extract.builder import BuildSpec, ExtractError, SourceDataset, build_extract
+from tre.extract.builder import BuildResult, BuildSpec, ExtractError, SourceDataset, build_extract
 from tre.extract.filter import CohortFilterError
 from tre.lake.pseudonymise import person_pseudonym
+from tre.lake.publish import write_persons
 
 GRANT = {
     "synthea.patient": ["person_id", "birth_year_month", "region"],
@@ -243,3 +246,55 @@ def test_extract_reveals_no_host_path_or_secret(lake: list[SourceDataset], tmp_p
             content = f.read_bytes()
             leaks = [needle for needle in forbidden if needle in content]
             assert not leaks, f"{f.relative_to(moved)} reveals {leaks}"
+
+
+def _extract_content(out: Path, result: BuildResult) -> tuple[Any, ...]:
+    manifest = result.manifest
+    tables = [(t["name"], t["rows"], t["persons"]) for t in manifest["tables"]]
+    data = {
+        t["name"]: sorted(duckdb.sql(f"SELECT * FROM '{out / t['file']}'").fetchall())
+        for t in manifest["tables"]
+    }
+    return manifest["persons"], tables, sorted(result.persons.to_pylist()), data
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"opted_out": {person_pseudonym(LAKE_KEY, SOURCE, "5")}},
+        {"cohort_filter": "region = 'north'"},
+    ],
+    ids=["all", "opt-out", "cohort"],
+)
+def test_persons_file_gives_the_same_extract(
+    lake: list[SourceDataset], tmp_path: Path, options: dict[str, Any]
+) -> None:
+    """Persons in scope read from the snapshot's persons file, as ingests now write it, make
+    the same extract as persons read from the tables (snapshots from before the file)."""
+    grant = {**GRANT, "synthea.claim": ["total"]}  # a table whose person column is not granted
+    persons_file = tmp_path / "persons.parquet"
+    with duckdb.connect() as con:
+        write_persons(con, {d.table: d.path for d in lake}, persons_file)
+    with_file = [replace(d, persons_file=persons_file) for d in lake]
+    results = []
+    for name, datasets in (("scan", lake), ("file", with_file)):
+        spec = BuildSpec("p-1", datasets, grant, b"s" * 32, **options)  # type: ignore[arg-type]
+        results.append(_extract_content(tmp_path / name, build_extract(spec, tmp_path / name)))
+    assert results[0] == results[1]
+    assert results[0][0] > 0
+
+    # and the file is what is read: a person missing from it is missing from the extract
+    someone = person_pseudonym(LAKE_KEY, SOURCE, "8")  # in every scope above (region north)
+    assert someone in results[0][2]
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT * FROM '{persons_file}' WHERE person_id <> $1) "
+            f"TO '{persons_file}.x' (FORMAT parquet)",
+            [someone],
+        )
+    Path(f"{persons_file}.x").replace(persons_file)
+    spec = BuildSpec("p-1", with_file, grant, b"s" * 32, **options)  # type: ignore[arg-type]
+    fewer = build_extract(spec, tmp_path / "fewer")
+    assert someone not in fewer.persons.to_pylist()
+    assert fewer.manifest["persons"] == results[0][0] - 1
