@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -160,7 +161,7 @@ def _describe(
         "description": part.description,
         "rows": int(rows),
         "persons": None if persons is None else int(persons),
-        "sha256": file_sha256(part.path),
+        "sha256": None,  # filled in when the file's hash, computed aside, is ready
         "tier": tier,
         "coverage": coverage,
         "columns": columns,
@@ -204,11 +205,15 @@ def finish(
             for child in path.iterdir():
                 child.unlink()
             path.rmdir()
+    # The files are final: hash them on a worker thread while DuckDB measures them.
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tre-sha256")
+    hashes = {t: hasher.submit(file_sha256, p.path) for t, p in sorted(parts.items())}
     check = duckdb.connect(config={"preserve_insertion_order": False})
     try:
         persons_path = staging / PERSONS_FILE
         linked = {t: p.path for t, p in parts.items() if "person_id" in p.columns}
         per_table = write_persons(check, linked, persons_path)
+        persons_hash = hasher.submit(file_sha256, persons_path)
         tables = {
             table: _describe(
                 check,
@@ -221,9 +226,12 @@ def finish(
         persons = _scalar(
             check, "SELECT count(DISTINCT person_id) FROM read_parquet($1)", str(persons_path)
         )
+        for table, described in tables.items():
+            described["sha256"] = hashes[table].result()
+        persons_sha256 = persons_hash.result()
     finally:
         check.close()
-    persons_sha256 = file_sha256(persons_path)
+        hasher.shutdown(wait=True, cancel_futures=True)
     content = hashlib.sha256(
         (
             "".join(f"{t}:{d['sha256']}\n" for t, d in sorted(tables.items()))
