@@ -119,7 +119,10 @@ REMOVED_STRUCTURE = {
         {"valueString": _V, "valueAddress": {"line": [_V], "city": _V, "postalCode": _V}}
     ],
 }
-_PEOPLE = "('Patient', 'Practitioner', 'RelatedPerson', 'Person', 'Organization', 'Location')"
+# Resources describing people or places: only these carry names, contacts and addresses.
+PEOPLE_TYPES = ("Patient", "Practitioner", "RelatedPerson", "Person", "Organization", "Location")
+PEOPLE_FIELDS = ("name", "telecom", "address", "contact", "extension")
+_PEOPLE = "(" + ", ".join(quote(t) for t in PEOPLE_TYPES) + ")"
 
 
 def header_structure_json() -> str:
@@ -289,12 +292,13 @@ def table_rows(
     return con.sql(table_select_sql(table, parsed=parsed)).to_arrow_table()
 
 
-def removed_values_sql() -> str:
+def removed_values_sql(people: bool = True) -> str:
     """SQL for the direct-identifier strings of the good resources in `raw`, one per row
     (column `value`, NULLs included): one simple select per field, unioned. A list per
-    resource built with list_concat and then unnested cost three times as much."""
+    resource built with list_concat and then unnested cost three times as much. Without
+    `people`, `raw.h` lacks `PEOPLE_FIELDS` (the fast path reads a file of another type)."""
     good = "FROM raw WHERE problem IS NULL"
-    people = f"{good} AND rtype IN {_PEOPLE}"
+    of_people = f"{good} AND rtype IN {_PEOPLE}"
 
     def each(items: str, values: str, where: str) -> str:
         """The strings `values` (a list over `x`) of every element `x` of list `items`."""
@@ -311,38 +315,43 @@ def removed_values_sql() -> str:
         "THEN json_extract_string(h.location, '$[*].location.display') "
         f"ELSE [json_extract_string(h.location, '$.display')] END) {good} "
         "AND h.location IS NOT NULL",
+    ]
+    if not people:
+        return " UNION ALL ".join(selects)
+    selects += [
         each(
             "h.name",
             "list_concat(x.given, [x.family, x.text, "
             "concat_ws(' ', array_to_string(x.given, ' '), x.family)])",
-            people,
+            of_people,
         ),
-        each("h.telecom", "[x.value]", people),
+        each("h.telecom", "[x.value]", of_people),
         each(
-            "h.address", "list_concat(x.line, [x.city, x.postalCode, x.district, x.text])", people
+            "h.address",
+            "list_concat(x.line, [x.city, x.postalCode, x.district, x.text])",
+            of_people,
         ),
         each(
             "h.contact",
             "list_concat(x.name.given, [x.name.family], "
             "list_transform(x.telecom, lambda t: t.value))",
-            people,
+            of_people,
         ),
         each(
             "h.extension",
             "list_concat(x.valueAddress.line, "
             "[x.valueString, x.valueAddress.city, x.valueAddress.postalCode])",
-            people,
+            of_people,
         ),
     ]
     return " UNION ALL ".join(selects)
 
 
-def removed_rows(con: duckdb.DuckDBPyConnection) -> pa.Table:
+def removed_rows(con: duckdb.DuckDBPyConnection, people: bool = True) -> pa.Table:
     """The distinct direct-identifier strings of this batch, as the sweep reads them
-    (`tre.lake.sweep.swept`: value, hash, length)."""
-    distinct = (
-        f"SELECT DISTINCT value FROM ({removed_values_sql()}) AS r(value) WHERE length(value) >= 2"
-    )
+    (`tre.lake.sweep.swept`: value, hash, length); `people` as for `removed_values_sql`."""
+    values = removed_values_sql(people)
+    distinct = f"SELECT DISTINCT value FROM ({values}) AS r(value) WHERE length(value) >= 2"
     return con.sql(swept(distinct)).to_arrow_table()
 
 
