@@ -107,6 +107,7 @@ def approve(
     `cohort_filter` (a SQL condition on the granted patient columns, already checked with
     `tre.extract.service.checked_cohort_filter`) restricts the permit to matching persons.
     """
+    cohort_filter = cohort_filter or None  # "" is no filter
     with session_scope(settings) as session:
         project = get_project(session, project_id)
         start = valid_from or max(project.period_start, datetime.now(UTC).date())
@@ -116,7 +117,7 @@ def approve(
             "valid_from": start.isoformat(),
             "valid_to": end.isoformat(),
             "revoked": False,
-            "cohort_filter": cohort_filter or None,
+            "cohort_filter": cohort_filter,
         }
         policy.require(
             settings, "project.approve", policy_input(session, actor, project, permit=permit)
@@ -127,7 +128,7 @@ def approve(
                 grant=project.requested,
                 valid_from=start,
                 valid_to=end,
-                cohort_filter=cohort_filter or None,
+                cohort_filter=cohort_filter,
                 created_by=actor,
             )
         )

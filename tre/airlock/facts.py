@@ -15,6 +15,7 @@ from tre import policy, projects
 from tre.config import Settings
 from tre.db.airlock_models import AirlockRequest
 from tre.sdc.params import SdcParams
+from tre.sql import literal
 
 
 def request_document(req: AirlockRequest, required: int | None = None) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def person_ids(settings: Settings, project_id: str) -> pa.Array | None:
         return None
     con = duckdb.connect()
     try:
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        listed = ", ".join(literal(f) for f in files)
         table = con.sql(
             "SELECT DISTINCT CAST(person_id AS VARCHAR) AS person_id"
             f" FROM read_parquet([{listed}], union_by_name=true) WHERE person_id IS NOT NULL"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from tre.sql import identifier
+
 #: extension -> content kind it must have.
 ACCEPTED: dict[str, str] = {
     ".csv": "csv",
@@ -126,12 +128,12 @@ def formula_cells(path: Path, kind: str) -> int | None:
             " quote='\"', strict_mode=true, null_padding=false)",
             [str(path), delim],
         ).fetchall()
-        cols = [str(d[0]).replace('"', '""') for d in described]
+        cols = [identifier(str(d[0])) for d in described]
         if not cols:
             return 0
         cond = " + ".join(
-            f"count(*) FILTER (WHERE regexp_matches(\"{c}\", '{_FORMULA_START}') OR"
-            f" (regexp_matches(\"{c}\", '{_SIGNED}') AND NOT regexp_matches(\"{c}\", '{_NUMBER}')))"
+            f"count(*) FILTER (WHERE regexp_matches({c}, '{_FORMULA_START}') OR"
+            f" (regexp_matches({c}, '{_SIGNED}') AND NOT regexp_matches({c}, '{_NUMBER}')))"
             for c in cols
         )
         row = con.execute(

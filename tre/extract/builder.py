@@ -58,6 +58,7 @@ from tre.extract.pseudonyms import (
     persons_per_table,
 )
 from tre.i18n import SUPPORTED, _, translate_description
+from tre.sql import identifier, literal
 
 IDENTIFIER_ROLES = frozenset({"person_id", "pseudonym"})
 PATIENT_TABLE = "patient"
@@ -113,14 +114,6 @@ class BuildResult:
 
 class ExtractError(UserError):
     """The permit and the lake do not fit together (missing dataset or column)."""
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _resolve(spec: BuildSpec) -> list[tuple[SourceDataset, list[SourceColumn]]]:
@@ -184,8 +177,8 @@ def _cohort_sql(spec: BuildSpec, chosen: list[tuple[SourceDataset, list[SourceCo
     if found is None:
         return ""
     dataset, predicate = found
-    pid = _quote(_person_column(dataset) or "")
-    return f"SELECT {pid} FROM read_parquet({_literal(str(dataset.path))}) WHERE ({predicate})"
+    pid = identifier(_person_column(dataset) or "")
+    return f"SELECT {pid} FROM read_parquet({literal(str(dataset.path))}) WHERE ({predicate})"
 
 
 def check_cohort_filter(
@@ -209,9 +202,9 @@ def _id_kinds(
             if col.role in IDENTIFIER_ROLES and col.name != pid_col:
                 kinds.setdefault(col.name, []).append(
                     IdColumn(
-                        _literal(str(dataset.path)),
-                        _quote(col.name),
-                        _quote(pid_col) if pid_col else None,
+                        literal(str(dataset.path)),
+                        identifier(col.name),
+                        identifier(pid_col) if pid_col else None,
                     )
                 )
     return kinds
@@ -222,11 +215,11 @@ def _persons_of(dataset: SourceDataset) -> IdColumn:
     file where there is one (a few rows per person), else the table's own column."""
     if dataset.persons_file is not None:
         return IdColumn(
-            _literal(str(dataset.persons_file)),
-            '"person_id"',
-            where=f'"table" = {_literal(dataset.table)}',
+            literal(str(dataset.persons_file)),
+            identifier("person_id"),
+            where=f'"table" = {literal(dataset.table)}',
         )
-    return IdColumn(_literal(str(dataset.path)), _quote(_person_column(dataset) or ""))
+    return IdColumn(literal(str(dataset.path)), identifier(_person_column(dataset) or ""))
 
 
 def _select_sql(
@@ -247,7 +240,7 @@ def _select_sql(
     joins: list[str] = []
     where: list[str] = []
     for col in cols:
-        q = _quote(col.name)
+        q = identifier(col.name)
         if col.name == pid_col:
             exprs.append(f"p.project_pid AS {q}")
         elif col.role in IDENTIFIER_ROLES:
@@ -256,9 +249,9 @@ def _select_sql(
             exprs.append(f"{alias}.project_value AS {q}")
         else:
             exprs.append(f"t.{q}")
-    source = f"read_parquet({_literal(str(dataset.path))}) AS t"
+    source = f"read_parquet({literal(str(dataset.path))}) AS t"
     if pid_col:
-        pid = f"t.{_quote(pid_col)}"
+        pid = f"t.{identifier(pid_col)}"
         if any(c.name == pid_col for c in cols):
             source += f" JOIN {PERSON_MAP} AS p ON {pid} = p.lake_pid"
         elif person_filter == "map":
@@ -362,7 +355,7 @@ def _write_table(
     rel = f"data/{dataset.name}.parquet"
     target = out / rel
     row = con.execute(
-        f"COPY ({select_sql}) TO {_literal(str(target))} ({PARQUET_OPTIONS})"
+        f"COPY ({select_sql}) TO {literal(str(target))} ({PARQUET_OPTIONS})"
     ).fetchall()
     rows = int(row[0][0]) if row else 0
     return {
@@ -411,25 +404,25 @@ def _write_catalog(out: Path, chosen: list[tuple[SourceDataset, list[SourceColum
     con = duckdb.connect(str(path), config={"file_search_path": str(out)})
     try:
         for dataset, cols in chosen:
-            schema, view = _quote(dataset.source), _quote(dataset.table)
-            rel = _literal(f"data/{dataset.name}.parquet")
+            schema, view = identifier(dataset.source), identifier(dataset.table)
+            rel = literal(f"data/{dataset.name}.parquet")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             con.execute(f"CREATE VIEW {schema}.{view} AS SELECT * FROM read_parquet({rel})")
             comment = dataset.description or f"{dataset.name} (lake snapshot {dataset.snapshot_id})"
-            con.execute(f"COMMENT ON VIEW {schema}.{view} IS {_literal(comment)}")
+            con.execute(f"COMMENT ON VIEW {schema}.{view} IS {literal(comment)}")
             for col in cols:
                 if col.description:
                     con.execute(
-                        f"COMMENT ON COLUMN {schema}.{view}.{_quote(col.name)} "
-                        f"IS {_literal(col.description)}"
+                        f"COMMENT ON COLUMN {schema}.{view}.{identifier(col.name)} "
+                        f"IS {literal(col.description)}"
                     )
         # Unqualified names for convenience (`FROM patient`), where only one source has the table.
         names = Counter(dataset.table for dataset, _ in chosen)
         for dataset, _ in chosen:
             if names[dataset.table] == 1:
-                schema, view = _quote(dataset.source), _quote(dataset.table)
+                schema, view = identifier(dataset.source), identifier(dataset.table)
                 con.execute(f"CREATE VIEW main.{view} AS SELECT * FROM {schema}.{view}")
-                con.execute(f"COMMENT ON VIEW main.{view} IS {_literal(dataset.name)}")
+                con.execute(f"COMMENT ON VIEW main.{view} IS {literal(dataset.name)}")
         _write_translations(con, chosen)
         con.execute("CHECKPOINT")
     finally:

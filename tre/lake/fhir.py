@@ -19,6 +19,7 @@ from tre.lake.fhir_tables import BY_TYPE, PRE_R4_FIELDS, TABLES, FhirTable
 from tre.lake.fhir_types import OTHER_VERSION_TYPES, R4_RESOURCE_TYPES
 from tre.lake.pseudonymise import install_prefixed_hmac
 from tre.lake.sweep import swept
+from tre.sql import literal
 
 PROBLEMS = {
     "malformed_json": "malformed JSON",
@@ -32,15 +33,11 @@ PROBLEMS = {
 _REF_PATTERN = r"(?:^|/)([A-Za-z]+)/([^/]+)/_history/[^/]*$"
 
 
-def quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def prepare(con: duckdb.DuckDBPyConnection, source: str, key: bytes) -> None:
     """Macros and lookup tables for one ingest of `source` (a validated name)."""
     types = sorted(R4_RESOURCE_TYPES)
     install_prefixed_hmac(con, key, {"": f"{source}|", **{t: f"{source}|{t}/" for t in types}})
-    src = quote(source)
+    src = literal(source)
     con.execute(f"CREATE OR REPLACE TEMP MACRO lake_source() AS {src}")
     con.execute(
         "CREATE OR REPLACE TEMP MACRO ref_id(ref) AS CASE "
@@ -122,7 +119,7 @@ REMOVED_STRUCTURE = {
 # Resources describing people or places: only these carry names, contacts and addresses.
 PEOPLE_TYPES = ("Patient", "Practitioner", "RelatedPerson", "Person", "Organization", "Location")
 PEOPLE_FIELDS = ("name", "telecom", "address", "contact", "extension")
-_PEOPLE = "(" + ", ".join(quote(t) for t in PEOPLE_TYPES) + ")"
+_PEOPLE = "(" + ", ".join(literal(t) for t in PEOPLE_TYPES) + ")"
 
 
 def header_structure_json() -> str:
@@ -202,7 +199,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
             ),
             -- from_json is lenient about shapes: it fails (NULL under try) only on bad JSON
             headed AS (
-                SELECT *, try(from_json(res, {quote(header_structure_json())})) AS h
+                SELECT *, try(from_json(res, {literal(header_structure_json())})) AS h
                 FROM resources
             ),
             typed AS (
@@ -249,8 +246,8 @@ def type_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def table_select_sql(table: FhirTable, *, parsed: bool = False) -> str:
     """One table's rows from `raw`; `parsed` when `raw.h` already holds the table's fields
     (the NDJSON fast path), else each resource's text is parsed for the table."""
-    record = "h" if parsed else f"from_json(res, {quote(table.structure_json)})"
-    where = f"problem IS NULL AND rtype = {quote(table.resource_type)}"
+    record = "h" if parsed else f"from_json(res, {literal(table.structure_json)})"
+    where = f"problem IS NULL AND rtype = {literal(table.resource_type)}"
     if parsed and table.unnest:  # most resources have no such list: skip them early
         where += f" AND len(h.{table.unnest}) > 0"
     parsed_sql = f"SELECT {record} AS r FROM raw WHERE {where}"
@@ -355,7 +352,7 @@ def removed_rows(con: duckdb.DuckDBPyConnection, people: bool = True) -> pa.Tabl
     return con.sql(swept(distinct)).to_arrow_table()
 
 
-_IDENTIFIERS = quote('{"identifier":[{"system":"VARCHAR","value":"VARCHAR"}]}')
+_IDENTIFIERS = literal('{"identifier":[{"system":"VARCHAR","value":"VARCHAR"}]}')
 
 
 def collect_links(

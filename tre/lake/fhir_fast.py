@@ -20,6 +20,7 @@ import duckdb
 
 from tre.lake import fhir
 from tre.lake.fhir_tables import BY_TYPE, PRE_R4_FIELDS
+from tre.sql import literal
 
 _SCALARS = {"VARCHAR", "JSON", "BOOLEAN", "DOUBLE", "BIGINT"}
 
@@ -79,7 +80,7 @@ def structure_for(resource_type: str) -> dict[str, Any]:
 def _bad_sql(resource_type: str) -> str:
     """True for a record the batch path would reject (or another type): a narrower form of
     `fhir.problem_sql` for files known to hold one modelled R4 type."""
-    rtype = fhir.quote(resource_type)
+    rtype = literal(resource_type)
     checks = [f"h.resourceType IS DISTINCT FROM {rtype}"]
     checks += [f"h.{f} IS NOT NULL" for f in PRE_R4_FIELDS.get(resource_type, ())]
     field = BY_TYPE[resource_type].subject_field
@@ -94,10 +95,7 @@ def _bad_sql(resource_type: str) -> str:
 
 def _columns_literal(structure: dict[str, Any]) -> str:
     """A DuckDB struct literal for read_json's `columns` (names and types as strings)."""
-    items = ", ".join(
-        "'" + k.replace("'", "''") + "': '" + _sql_type(v).replace("'", "''") + "'"
-        for k, v in structure.items()
-    )
+    items = ", ".join(f"{literal(k)}: {literal(_sql_type(v))}" for k, v in structure.items())
     return "{" + items + "}"
 
 

@@ -23,6 +23,7 @@ from tre.errors import InputError, UserError
 from tre.i18n import _
 from tre.lake.snapshots import file_sha256, publish
 from tre.lake.sweep import sweep, swept
+from tre.sql import literal
 
 
 class IngestFailed(UserError):
@@ -109,28 +110,27 @@ PERSONS_FILE = "persons.parquet"
 
 def write_persons(
     con: duckdb.DuckDBPyConnection, tables: dict[str, Path], target: Path
-) -> dict[str, int]:
+) -> tuple[dict[str, int], int]:
     """`persons.parquet (person_id, "table")` at `target`: which persons each of the
     person-linked `tables` (name -> Parquet file with `person_id`) holds, one row per pair.
     An extract reads its persons in scope from this small file instead of scanning every
-    granted table. Returns the number of persons per table."""
+    granted table. Returns the number of persons per table and in all of them."""
     selects = [
-        f'SELECT DISTINCT person_id, {_literal(table)} AS "table" '
-        f"FROM read_parquet({_literal(str(path))}) WHERE person_id IS NOT NULL"
+        f'SELECT DISTINCT person_id, {literal(table)} AS "table" '
+        f"FROM read_parquet({literal(str(path))}) WHERE person_id IS NOT NULL"
         for table, path in sorted(tables.items())
     ] or ['SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS "table" WHERE false']
     con.execute(
-        f"COPY ({' UNION ALL '.join(selects)}) TO {_literal(str(target))} "
+        f"COPY ({' UNION ALL '.join(selects)}) TO {literal(str(target))} "
         "(FORMAT parquet, COMPRESSION zstd)"
     )
     rows = con.execute(
-        'SELECT "table", count(*) FROM read_parquet($1) GROUP BY ALL', [str(target)]
+        'SELECT "table", count(DISTINCT person_id) FROM read_parquet($1) '
+        'GROUP BY GROUPING SETS (("table"), ())',
+        [str(target)],
     ).fetchall()
-    return {str(table): int(n) for table, n in rows}
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    per_table = {str(table): int(n) for table, n in rows if table is not None}
+    return per_table, next(int(n) for table, n in rows if table is None)
 
 
 def _describe(
@@ -184,8 +184,7 @@ def finish(
     _link_persons(con, parts, staging)
     removed = swept("SELECT value FROM removed")
     for path in removed_files:
-        literal = "'" + str(path).replace("'", "''") + "'"
-        removed += f" UNION ALL SELECT value, h, n FROM read_parquet({literal})"
+        removed += f" UNION ALL SELECT value, h, n FROM read_parquet({literal(str(path))})"
     con.execute(f"CREATE OR REPLACE TEMP VIEW removed_all AS {removed}")
     hits = sweep(con, {t: p.path for t, p in parts.items()}, "removed_all")
     if hits:
@@ -212,7 +211,7 @@ def finish(
     try:
         persons_path = staging / PERSONS_FILE
         linked = {t: p.path for t, p in parts.items() if "person_id" in p.columns}
-        per_table = write_persons(check, linked, persons_path)
+        per_table, persons = write_persons(check, linked, persons_path)
         persons_hash = hasher.submit(file_sha256, persons_path)
         tables = {
             table: _describe(
@@ -223,9 +222,6 @@ def finish(
             )
             for table, part in sorted(parts.items())
         }
-        persons = _scalar(
-            check, "SELECT count(DISTINCT person_id) FROM read_parquet($1)", str(persons_path)
-        )
         for table, described in tables.items():
             described["sha256"] = hashes[table].result()
         persons_sha256 = persons_hash.result()
@@ -252,8 +248,3 @@ def finish(
     }
     publish(settings, staging, manifest)
     return manifest
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, *params: str) -> int:
-    row = con.execute(sql, list(params)).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0

@@ -31,15 +31,13 @@ from pathlib import Path
 
 import duckdb
 
+from tre.sql import identifier
+
 # strlen first: DuckDB evaluates the regular expression only for the few short strings.
 _SHORT_DIGITS = "(strlen({v}) <= 5 AND regexp_full_match({v}, '[0-9]{{1,5}}'))"
 _LENGTHS = "sweep_lengths"
 _CANDIDATES = "sweep_candidates"
 _MATCHES = "sweep_matches"
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def swept(values: str) -> str:
@@ -72,7 +70,7 @@ def sweep(
         ]
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_CANDIDATES} (col INTEGER, h UBIGINT)")
         for number, (_table, path, name) in enumerate(columns):
-            column = _quoted(name)
+            column = identifier(name)
             con.execute(
                 f"INSERT INTO {_CANDIDATES} SELECT DISTINCT $2, hash({column}) "
                 f"FROM read_parquet($1) WHERE strlen({column}) IN (SELECT n FROM {_LENGTHS})",
@@ -88,7 +86,7 @@ def sweep(
         ]
         for number in sorted(matched):
             table, path, name = columns[number]
-            if _confirmed(con, path, _quoted(name), number, removed):
+            if _confirmed(con, path, identifier(name), number, removed):
                 hits.append((table, name))
     finally:
         for temp in (_LENGTHS, _CANDIDATES, _MATCHES):
@@ -102,7 +100,7 @@ def _columns_to_test(con: duckdb.DuckDBPyConnection, path: Path, lengths: list[i
     names = [str(r[0]) for r in described if r[1] == "VARCHAR"]
     if not names or not lengths:
         return []
-    ranges = ", ".join(f"min(strlen({_quoted(n)})), max(strlen({_quoted(n)}))" for n in names)
+    ranges = ", ".join(f"min(strlen({identifier(n)})), max(strlen({identifier(n)}))" for n in names)
     row = con.execute(f"SELECT {ranges} FROM read_parquet($1)", [str(path)]).fetchall()[0]
     wanted = []
     for i, name in enumerate(names):

@@ -32,16 +32,9 @@ from tre.lake.fhir import prepare
 from tre.lake.ingest import check_source, tiers_for
 from tre.lake.publish import Outcome, TablePart, connect, engine_errors, finish
 from tre.lake.snapshots import lake_lock, new_snapshot_id, staged
+from tre.sql import identifier, literal
 
 GENERALISERS = ("keep", "year", "month", "band")
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _spec_error(spec_path: Path, problem: str) -> InputError:
@@ -94,10 +87,10 @@ def load_spec(spec_path: Path) -> dict[str, Any]:
 def _reader_sql(path: Path, person_column: str) -> str:
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return f"read_parquet({_quote_text(str(path))})"
+        return f"read_parquet({literal(str(path))})"
     if name.endswith((".csv", ".csv.gz", ".tsv")):
-        types = "{" + _quote_text(person_column) + ": 'VARCHAR'}"
-        return f"read_csv({_quote_text(str(path))}, header = true, types = {types})"
+        types = "{" + literal(person_column) + ": 'VARCHAR'}"
+        return f"read_csv({literal(str(path))}, header = true, types = {types})"
     raise InputError(
         _("{path}: not a CSV or Parquet file.").format(path=path),
         hint=_("Tabular sources must be *.csv or *.parquet."),
@@ -106,7 +99,7 @@ def _reader_sql(path: Path, person_column: str) -> str:
 
 def _column_sql(name: str, rule: dict[str, Any]) -> tuple[str, str]:
     """(SQL expression, description) for one kept column."""
-    col = _quote_ident(name)
+    col = identifier(name)
     how = rule["generalise"]
     described = rule.get("description")
     if how == "year":
@@ -168,7 +161,7 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
                 spec_path,
                 _("columns missing from the data: {names}.").format(names=", ".join(missing)),
             )
-        pid = _quote_ident(person_column)
+        pid = identifier(person_column)
         blank = con.execute(
             f"SELECT count(*) FROM {reader} WHERE nullif(trim({pid}::VARCHAR), '') IS NULL"
         ).fetchone()
@@ -179,20 +172,18 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
                 ),
                 hint=_("Every row must identify its person; remove or fix those rows."),
             )
-        removed = [pid] + [_quote_ident(c) for c in spec["drop"] if present[c] == "VARCHAR"]
+        removed = [pid] + [identifier(c) for c in spec["drop"] if present[c] == "VARCHAR"]
         for column in removed:
             con.execute(
                 f"INSERT INTO removed SELECT DISTINCT trim({column}::VARCHAR) FROM {reader} "
                 f"WHERE {column} IS NOT NULL AND length(trim({column}::VARCHAR)) >= 2"
             )
-        selects = [
-            f"lake_hmac({_quote_text(namespace)} || '|' || trim({pid}::VARCHAR)) AS person_id"
-        ]
+        selects = [f"lake_hmac({literal(namespace)} || '|' || trim({pid}::VARCHAR)) AS person_id"]
         descriptions = {"person_id": ("Lake person pseudonym.", "person_id")}
         date_column = None
         for name, rule in spec["columns"].items():
             expression, description = _column_sql(name, rule)
-            selects.append(f"{expression} AS {_quote_ident(name)}")
+            selects.append(f"{expression} AS {identifier(name)}")
             descriptions[name] = (description, "attribute")
             if date_column is None and rule["generalise"] in ("month", "year"):
                 date_column = name
@@ -200,7 +191,7 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
         part = staging / "parts" / f"{table}.parquet"
         con.execute(
             f"COPY (SELECT {', '.join(selects)} FROM {reader}) "
-            f"TO {_quote_text(str(part))} (FORMAT parquet, COMPRESSION zstd)"
+            f"TO {literal(str(part))} (FORMAT parquet, COMPRESSION zstd)"
         )
         outcome = Outcome(
             source=source,

@@ -15,10 +15,11 @@ from tre.sdc._i18n import _
 from tre.sdc.db import connection
 from tre.sdc.differencing import long_cells
 from tre.sdc.findings import Finding
-from tre.sdc.microdata import cell_flags, cell_statistics, findings_from_flags, quote
+from tre.sdc.microdata import cell_flags, cell_statistics, findings_from_flags
 from tre.sdc.params import SdcParams
 from tre.sdc.roles import Roles
 from tre.sdc.text import TableData
+from tre.sql import literal
 
 
 def microdata_statistics(
@@ -31,7 +32,7 @@ def microdata_statistics(
             path = str(microdata)
             reader = "read_parquet" if path.lower().endswith(".parquet") else "read_csv_auto"
             con.execute(
-                f"CREATE TEMP VIEW micro AS SELECT * FROM {reader}(?)".replace("?", _literal(path))
+                f"CREATE TEMP VIEW micro AS SELECT * FROM {reader}(?)".replace("?", literal(path))
             )
         elif isinstance(microdata, duckdb.DuckDBPyRelation):
             con.register("micro", microdata.to_arrow_table())
@@ -55,10 +56,6 @@ def microdata_statistics(
         ) from exc
     finally:
         con.close()
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def contributor_findings(
@@ -105,4 +102,4 @@ def _stats_key(stats: pa.Table, by: list[str]) -> pa.Array:
     return pc.fill_null(joined, "")
 
 
-__all__ = ["contributor_findings", "microdata_statistics", "quote"]
+__all__ = ["contributor_findings", "microdata_statistics"]

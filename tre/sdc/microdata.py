@@ -19,12 +19,9 @@ import pyarrow as pa
 from tre.sdc._i18n import _
 from tre.sdc.findings import Finding
 from tre.sdc.params import SdcParams
+from tre.sql import identifier
 
 STATS = ("count", "sum", "mean", "median", "max", "min")
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def cell_statistics(
@@ -41,11 +38,11 @@ def cell_statistics(
 
     `source` is a relation name or parenthesised query already valid on `con`.
     """
-    keys = [quote(b) for b in by]
+    keys = [identifier(b) for b in by]
     key_list = ", ".join(keys)
-    val = quote(value) if value else "1"
+    val = identifier(value) if value else "1"
     stat_sql = {
-        "count": f"count(DISTINCT {quote(unit)})" if unit else "count(*)",
+        "count": f"count(DISTINCT {identifier(unit)})" if unit else "count(*)",
         "sum": "sum(__v)",
         "mean": "avg(__v)",
         "median": "median(__v)",
@@ -59,7 +56,7 @@ def cell_statistics(
         # Each unit's contribution is its sum within the cell.
         cells_sql = f"""
         per_unit AS (
-            SELECT {key_list}, {quote(unit)} AS __u, sum(__v) AS __c FROM src GROUP BY ALL),
+            SELECT {key_list}, {identifier(unit)} AS __u, sum(__v) AS __c FROM src GROUP BY ALL),
         contrib AS (
             SELECT {key_list}, sum(__c) AS total, max(__c, {k}) AS top, count(*) AS n_units,
                    count(*) FILTER (WHERE __c < 0) AS n_negative
@@ -68,7 +65,7 @@ def cell_statistics(
             SELECT {key_list}, {stat_sql} AS stat_value, count(*) AS n_records
             FROM src GROUP BY ALL),
         cells AS (SELECT * FROM figures JOIN contrib USING ({key_list}))"""
-        select_src = f"SELECT {key_list}, {val} AS __v, {quote(unit)} FROM {source}"
+        select_src = f"SELECT {key_list}, {val} AS __v, {identifier(unit)} FROM {source}"
     else:
         cells_sql = f"""
         cells AS (

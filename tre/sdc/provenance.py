@@ -29,6 +29,7 @@ from tre.sdc.findings import Finding
 from tre.sdc.sqlguard import ensure_read_only_select
 from tre.sdc.tabulate import crosstab, result_table, sha256
 from tre.sdc.text import DecodeProblem, TableData, decode, read_delimited, sniff_delimiter
+from tre.sql import literal
 
 Status = Literal["verified", "differs", "unverified"]
 
@@ -242,13 +243,13 @@ class _sandbox:
         self.con = con
         con.execute(f"SET memory_limit = '{_memory(self.limits.memory)}'")
         con.execute(f"SET threads = {int(self.limits.threads)}")
-        con.execute(f"SET file_search_path = '{_quote(directory)}'")
-        con.execute(f"ATTACH '{_quote(str(self.catalog))}' AS extract (READ_ONLY)")
+        con.execute(f"SET file_search_path = {literal(directory)}")
+        con.execute(f"ATTACH {literal(str(self.catalog))} AS extract (READ_ONLY)")
         con.execute("USE extract")
         # Views may name their Parquet files relative to the extract (file_search_path):
         # allow the extract's directory and its sub-directories, by absolute and relative path.
         subdirs = [p.name + "/" for p in self.catalog.parent.iterdir() if p.is_dir()]
-        allowed = ", ".join(f"'{_quote(a)}'" for a in [directory + "/", *subdirs])
+        allowed = ", ".join(literal(a) for a in [directory + "/", *subdirs])
         con.execute(f"SET allowed_directories = [{allowed}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
@@ -262,10 +263,6 @@ class _sandbox:
             self.timer.cancel()
         if self.con is not None:
             self.con.close()
-
-
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def _memory(value: str) -> str:
