@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@scripts/ensure-native.sh
+	$(BIN)/python -m tre.native
 	@touch $(STAMP)
 
 install: $(STAMP)

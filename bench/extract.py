@@ -27,6 +27,7 @@ on a shared machine) and their ratios (target <= 1.3).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -172,7 +173,9 @@ def raw_copy(out: Path, lake: list[SourceDataset], opted_out: set[str]) -> None:
 
 
 def timed(work: Callable[[], object]) -> tuple[float, float]:
-    """(wall seconds, process CPU seconds over all threads) of one call."""
+    """(wall seconds, process CPU seconds over all threads) of one call; dirty pages are
+    flushed first, so no run pays for writing back the previous one's output."""
+    os.sync()
     wall, cpu = time.perf_counter(), time.process_time()
     work()
     return time.perf_counter() - wall, time.process_time() - cpu

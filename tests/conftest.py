@@ -1,8 +1,9 @@
 """Shared fixtures: every test gets its own TRE_HOME; real-service markers skip or fail.
 
-Tests marked `docker`, `postgres` or `browser` skip with a reason when the service is not
-there, unless TRE_REQUIRE_DOCKER / TRE_REQUIRE_POSTGRES / TRE_REQUIRE_BROWSER is 1 (as in
-CI), in which case they fail instead: nothing that should run is silently skipped.
+Tests marked `docker`, `postgres`, `browser` or `native` skip with a reason when the service
+(or, for `native`, a C compiler and OpenSSL headers) is not there, unless TRE_REQUIRE_DOCKER /
+TRE_REQUIRE_POSTGRES / TRE_REQUIRE_BROWSER / TRE_REQUIRE_NATIVE is 1 (as in CI), in which case
+they fail instead: nothing that should run is silently skipped.
 """
 
 from __future__ import annotations
@@ -67,10 +68,19 @@ def browser_available() -> str | None:
     return None
 
 
+@cache
+def native_available() -> str | None:
+    from tre import native
+
+    reason = native.status()
+    return None if reason == "native" else f"native HMAC extension unavailable: {reason}"
+
+
 _REQUIREMENTS = {
     "docker": ("TRE_REQUIRE_DOCKER", docker_available),
     "postgres": ("TRE_REQUIRE_POSTGRES", postgres_available),
     "browser": ("TRE_REQUIRE_BROWSER", browser_available),
+    "native": ("TRE_REQUIRE_NATIVE", native_available),
 }
 
 

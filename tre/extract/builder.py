@@ -45,6 +45,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tre import native
 from tre.client import DESCRIPTIONS_TABLE  # the extract's reader: the table's one definition
 from tre.errors import UserError
 from tre.extract.filter import validate_cohort_filter
@@ -55,6 +56,8 @@ from tre.extract.pseudonyms import (
     create_id_maps,
     create_opted_out,
     create_person_map,
+    hmac_sql,
+    key_parameters,
     persons_per_table,
 )
 from tre.i18n import SUPPORTED, _, translate_description
@@ -227,22 +230,28 @@ def _select_sql(
     cols: list[SourceColumn],
     id_maps: Mapping[str, str],
     person_filter: str,
-) -> str:
-    """The rows and columns of one table as the extract holds them.
+) -> tuple[str, bool]:
+    """The rows and columns of one table as the extract holds them, and whether the SQL
+    hashes identifiers itself (the native HMAC, keyed by the `key_parameters` it expects).
 
-    `person_filter` says how rows are restricted to the persons in scope when the person
-    column is not granted: "map" (semi-join `_person_map`), "optout" (drop null and
-    opted-out persons) or "notnull". When it is granted, the inner join to `_person_map`
-    that replaces it does the restriction.
+    Identifier columns are looked up in their `id_maps` table, or hashed on each row when
+    the map has no table for them. `person_filter` says how rows are restricted to the
+    persons in scope when the person column is not granted: "map" (semi-join
+    `_person_map`), "optout" (drop null and opted-out persons) or "notnull". When it is
+    granted, the inner join to `_person_map` that replaces it does the restriction.
     """
     pid_col = _person_column(dataset)
     exprs: list[str] = []
     joins: list[str] = []
     where: list[str] = []
+    hashed = False
     for col in cols:
         q = identifier(col.name)
         if col.name == pid_col:
             exprs.append(f"p.project_pid AS {q}")
+        elif col.role in IDENTIFIER_ROLES and col.name not in id_maps:
+            exprs.append(f"{hmac_sql(f't.{q}', native_hmac=True)} AS {q}")
+            hashed = True
         elif col.role in IDENTIFIER_ROLES:
             alias = f"k{len(joins)}"
             joins.append(f"LEFT JOIN {id_maps[col.name]} AS {alias} ON t.{q} = {alias}.lake_value")
@@ -261,7 +270,7 @@ def _select_sql(
             if person_filter == "optout":
                 where.append(f"{pid} NOT IN (SELECT lake_pid FROM {OPTED_OUT})")
     sql = f"SELECT {', '.join(exprs)} FROM {source} {' '.join(joins)}"
-    return sql + (f" WHERE {' AND '.join(where)}" if where else "")
+    return sql + (f" WHERE {' AND '.join(where)}" if where else ""), hashed
 
 
 def file_sha256(path: Path) -> str:
@@ -286,7 +295,7 @@ def build_extract(spec: BuildSpec, out_dir: Path, progress: Progress | None = No
     report = progress or (lambda _step, _done, _total: None)
     (out_dir / "data").mkdir(parents=True)
     # Row order means nothing in an extract; not keeping it lets COPY write in parallel.
-    con = duckdb.connect(config={"preserve_insertion_order": False})
+    con = native.connect(config={"preserve_insertion_order": False})
     # Each written file is hashed on a worker thread while DuckDB writes the next one.
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tre-sha256")
     hashes: list[Future[str]] = []
@@ -298,14 +307,24 @@ def build_extract(spec: BuildSpec, out_dir: Path, progress: Progress | None = No
         create_person_map(con, person_columns, cohort_sql or None, spec.secret)
         per_source = persons_per_table(con)
         persons_of = {i: per_source.get(n, 0) for n, (i, _d) in enumerate(with_pid)}
-        id_maps = create_id_maps(con, _id_kinds(chosen), spec.secret, bool(cohort_sql))
+        # With the native HMAC, hashing a value on each row costs less than the join that
+        # would look up its hash; in SQL, each distinct value is hashed once and joined back.
+        # The person column is joined to the person map either way: that join also keeps
+        # only the persons in scope.
+        fast = native.loaded(con)
+        id_maps = (
+            {} if fast else create_id_maps(con, _id_kinds(chosen), spec.secret, bool(cohort_sql))
+        )
+        keys = key_parameters(spec.secret, native_hmac=True) if fast else None
         person_filter = "map" if cohort_sql else ("optout" if opted else "notnull")
         persons_total = _scalar(con, f"SELECT count(*) FROM {PERSON_MAP}")
         tables = []
         for done, (dataset, cols) in enumerate(chosen, start=1):
             report(dataset.name, done, total)
-            sql = _select_sql(dataset, cols, id_maps, person_filter)
-            table = _write_table(con, dataset, cols, sql, persons_of.get(done - 1), out_dir)
+            sql, hashed = _select_sql(dataset, cols, id_maps, person_filter)
+            table = _write_table(
+                con, dataset, cols, sql, keys if hashed else None, persons_of.get(done - 1), out_dir
+            )
             hashes.append(hasher.submit(file_sha256, out_dir / table["file"]))
             tables.append(table)
             _maybe_crash(done)
@@ -348,6 +367,7 @@ def _write_table(
     dataset: SourceDataset,
     cols: list[SourceColumn],
     select_sql: str,
+    parameters: dict[str, bytes] | None,
     persons: int | None,
     out: Path,
 ) -> dict[str, Any]:
@@ -355,7 +375,7 @@ def _write_table(
     rel = f"data/{dataset.name}.parquet"
     target = out / rel
     row = con.execute(
-        f"COPY ({select_sql}) TO {literal(str(target))} ({PARQUET_OPTIONS})"
+        f"COPY ({select_sql}) TO {literal(str(target))} ({PARQUET_OPTIONS})", parameters
     ).fetchall()
     rows = int(row[0][0]) if row else 0
     return {

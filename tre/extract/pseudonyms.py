@@ -1,13 +1,14 @@
 """Per-project pseudonyms as mapping tables: each distinct lake value is hashed once.
 
 The project pseudonym of a lake value `v` is `HMAC-SHA256(project_secret, v)` (64 lower-case
-hex digits), the same construction and result as `tre.lake.pseudonymise.install_hmac`:
+hex digits), the same construction and result as `tre.lake.pseudonymise.install_hmac`: the
+native `tre_hmac_sha256` where the connection has it (`tre.native`), else in SQL
 
     sha256(K ^ opad || unhex(sha256(K ^ ipad || utf8(v))))
 
-Here the two padded keys are bound as the prepared parameters `$ipad` and `$opad` of the one
-statement that builds a mapping (never written into SQL text), instead of being read per row
-from a key table through scalar subqueries, which DuckDB re-plans as joins.
+The key (or the two padded keys) is bound as prepared parameters of the one statement that
+builds a mapping (never written into SQL text), instead of being read per row from a key
+table through scalar subqueries, which DuckDB re-plans as joins.
 
 Hashing is the expensive part of a build, and lake identifiers repeat (a person has many
 rows, an encounter several conditions), so the builder hashes each distinct value once and
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from tre import native
 from tre.lake.pseudonymise import padded_keys
 
 PERSON_MAP = "_person_map"
@@ -45,14 +47,18 @@ class IdColumn:
     where: str = ""  # a condition on the file's rows, if only some are this column's
 
 
-def hmac_sql(expr: str) -> str:
-    """SQL for HMAC-SHA256 of the VARCHAR `expr` under the key bound as `$ipad`/`$opad`."""
+def hmac_sql(expr: str, *, native_hmac: bool) -> str:
+    """SQL for HMAC-SHA256 of the VARCHAR `expr` under the key `key_parameters` binds."""
+    if native_hmac:
+        return f"{native.FUNCTION}($key, ''::BLOB, {expr})"
     # encode() gives the UTF-8 bytes (a ::BLOB cast would interpret escapes).
     return f"sha256($opad || unhex(sha256($ipad || encode({expr}))))"
 
 
-def key_parameters(secret: bytes) -> dict[str, bytes]:
+def key_parameters(secret: bytes, *, native_hmac: bool) -> dict[str, bytes]:
     """The prepared parameters `hmac_sql` expects."""
+    if native_hmac:
+        return {"key": secret}
     inner, outer = padded_keys(secret)
     return {"ipad": inner, "opad": outer}
 
@@ -101,11 +107,12 @@ def create_person_map(
         f"WHERE lake_pid IS NOT NULL{cohort} "
         f"AND lake_pid NOT IN (SELECT lake_pid FROM {OPTED_OUT}) GROUP BY lake_pid, src"
     )
+    fast = native.loaded(con)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {PERSON_MAP} AS "
-        f"SELECT lake_pid, {hmac_sql('lake_pid')} AS project_pid "
+        f"SELECT lake_pid, {hmac_sql('lake_pid', native_hmac=fast)} AS project_pid "
         f"FROM (SELECT DISTINCT lake_pid FROM {PERSON_TABLES})",
-        key_parameters(secret),
+        key_parameters(secret, native_hmac=fast),
     )
 
 
@@ -128,7 +135,8 @@ def create_id_maps(
     extra values of opted-out persons cost less than a join, and are never written).
     """
     tables = {}
-    params = key_parameters(secret)
+    fast = native.loaded(con)
+    params = key_parameters(secret, native_hmac=fast)
     for n, (kind, columns) in enumerate(sorted(kinds.items())):
         parts = []
         for c in columns:
@@ -139,7 +147,7 @@ def create_id_maps(
         table = f"_ids_{n}"
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            f"SELECT v AS lake_value, {hmac_sql('v')} AS project_value "
+            f"SELECT v AS lake_value, {hmac_sql('v', native_hmac=fast)} AS project_value "
             f"FROM (SELECT DISTINCT v FROM ({' UNION ALL '.join(parts)}))",
             params,
         )

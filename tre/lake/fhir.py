@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 
 import duckdb
 import pyarrow as pa
@@ -67,11 +68,14 @@ def prepare(con: duckdb.DuckDBPyConnection, source: str, key: bytes) -> None:
         "WHEN ref_id(ref) IS NULL OR coalesce(ref_type(ref), 'Patient') <> 'Patient' THEN NULL "
         "ELSE lake_hmac_prefixed('', ref_id(ref)) END"
     )
+    # A FHIR dateTime may be a year or a year-month (which no cast accepts). Most values are
+    # full dates or instants: cast first, and only where that fails (coalesce evaluates its
+    # next argument for those rows alone) look at the length; a CASE on every row cost a
+    # quarter of an Observation's flattening.
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO fhir_ts(x) AS CASE "
+        "CREATE OR REPLACE TEMP MACRO fhir_ts(x) AS coalesce(try_cast(x AS TIMESTAMPTZ), CASE "
         "WHEN length(x) = 4 THEN try_cast(x || '-01-01' AS TIMESTAMPTZ) "
-        "WHEN length(x) = 7 THEN try_cast(x || '-01' AS TIMESTAMPTZ) "
-        "ELSE try_cast(x AS TIMESTAMPTZ) END"
+        "WHEN length(x) = 7 THEN try_cast(x || '-01' AS TIMESTAMPTZ) END)"
     )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO year_month(x) AS CASE "
@@ -120,6 +124,30 @@ REMOVED_STRUCTURE = {
 PEOPLE_TYPES = ("Patient", "Practitioner", "RelatedPerson", "Person", "Organization", "Location")
 PEOPLE_FIELDS = ("name", "telecom", "address", "contact", "extension")
 _PEOPLE = "(" + ", ".join(literal(t) for t in PEOPLE_TYPES) + ")"
+# Of the reference fields above whose display may name a person, those FHIR R4 defines on
+# each modelled type. The bulk-export fast path reads only these (reading all of them for
+# every Observation cost a sixth of its parse); the batch path reads every one everywhere,
+# and a test holds the two to the same removed strings on real exports.
+REFERENCE_DISPLAYS_R4 = {
+    "Patient": (),
+    "Encounter": ("subject", "participant", "serviceProvider", "location"),
+    "Condition": ("subject", "recorder", "asserter"),
+    "Observation": ("subject", "performer"),
+    "MedicationRequest": ("subject", "requester", "recorder", "performer"),
+    "Procedure": ("subject", "recorder", "asserter", "performer", "location"),
+    "Immunization": ("patient", "performer", "location"),
+    "AllergyIntolerance": ("patient", "recorder", "asserter"),
+    "DiagnosticReport": ("subject", "performer"),
+    "Claim": ("patient", "provider"),
+    "ExplanationOfBenefit": ("patient", "provider"),
+}
+
+
+def removed_fields(resource_type: str) -> tuple[str, ...]:
+    """The `REMOVED_STRUCTURE` fields a modelled R4 type can hold: what the fast path reads."""
+    people = PEOPLE_FIELDS if resource_type in PEOPLE_TYPES else ()
+    fields = {"id", "identifier", *REFERENCE_DISPLAYS_R4[resource_type], *people}
+    return tuple(f for f in REMOVED_STRUCTURE if f in fields)
 
 
 def header_structure_json() -> str:
@@ -253,14 +281,14 @@ def table_select_sql(table: FhirTable, *, parsed: bool = False) -> str:
     parsed_sql = f"SELECT {record} AS r FROM raw WHERE {where}"
     if table.unnest:
         parsed_sql = f"SELECT r, unnest(r.{table.unnest}) AS c FROM ({parsed_sql})"
-    # Person and reference ids repeat across rows (one patient, many observations), and so
-    # does a resource's own id when a row is made per list element: each distinct value is
-    # parsed and hashed once, then joined back.
-    memoised = _MEMOISED_UNNESTED if table.unnest else _MEMOISED
+    # Person and reference ids repeat across rows (one patient, many observations): each
+    # distinct value is parsed and hashed once, then joined back. (A resource's own id
+    # repeats only over its list elements: the native HMAC hashes it again for less than
+    # such a join costs.)
     joins: list[str] = []
     exprs: list[str] = []
     for c in table.columns:
-        memo = memoised.fullmatch(c.sql) if parsed else None
+        memo = _MEMOISED.fullmatch(c.sql) if parsed else None
         if memo is None:
             exprs.append(f"({c.sql})::{c.type} AS {c.name}")
             continue
@@ -275,12 +303,8 @@ def table_select_sql(table: FhirTable, *, parsed: bool = False) -> str:
     return f"SELECT\n  {columns}\nFROM ({parsed_sql}) " + " ".join(joins)
 
 
-# `lake_person(r.x.reference)` and `lake_ref('Type', r.x.reference)`: (function, key); in a
-# table with a row per list element, also `lake_own('Type', r.id)`.
+# `lake_person(r.x.reference)` and `lake_ref('Type', r.x.reference)`: (function, key).
 _MEMOISED = re.compile(r"(lake_person\(|lake_ref\('[A-Za-z]+', )(r\.[A-Za-z0-9_.\[\]]+)\)")
-_MEMOISED_UNNESTED = re.compile(
-    r"(lake_person\(|lake_(?:ref|own)\('[A-Za-z]+', )(r\.[A-Za-z0-9_.\[\]]+)\)"
-)
 
 
 def table_rows(
@@ -289,11 +313,13 @@ def table_rows(
     return con.sql(table_select_sql(table, parsed=parsed)).to_arrow_table()
 
 
-def removed_values_sql(people: bool = True) -> str:
-    """SQL for the direct-identifier strings of the good resources in `raw`, one per row
-    (column `value`, NULLs included): one simple select per field, unioned. A list per
-    resource built with list_concat and then unnested cost three times as much. Without
-    `people`, `raw.h` lacks `PEOPLE_FIELDS` (the fast path reads a file of another type)."""
+def removed_values_sql(fields: Collection[str] | None = None) -> str:
+    """SQL for the direct-identifier strings of the good resources in `raw` other than their
+    own ids, one per row (column `value`, NULLs included): one simple select per field,
+    unioned. A list per resource built with list_concat and then unnested cost three times
+    as much. `fields` are those of `REMOVED_STRUCTURE` that `raw.h` has (default: all, as
+    the batch path reads them; the fast path reads `removed_fields` of its type)."""
+    have = set(REMOVED_STRUCTURE if fields is None else fields)
     good = "FROM raw WHERE problem IS NULL"
     of_people = f"{good} AND rtype IN {_PEOPLE}"
 
@@ -301,55 +327,54 @@ def removed_values_sql(people: bool = True) -> str:
         """The strings `values` (a list over `x`) of every element `x` of list `items`."""
         return f"SELECT unnest({values}) FROM (SELECT unnest({items}) AS x {where})"
 
-    selects = [f"SELECT h.id {good}"]
-    selects += [f"SELECT h.{f}.display {good} AND h.{f} IS NOT NULL" for f in _DISPLAY_FIELDS]
-    selects += [
-        each("h.identifier", "[x.value]", good),
-        each("h.participant", "[x.individual.display]", good),
-        each("h.performer", "[x.display, x.actor.display]", good),
-        each("h.author", "[x.display]", good),
-        "SELECT unnest(CASE WHEN json_type(h.location) = 'ARRAY' "
+    selects = {
+        **{f: f"SELECT h.{f}.display {good} AND h.{f} IS NOT NULL" for f in _DISPLAY_FIELDS},
+        "identifier": each("h.identifier", "[x.value]", good),
+        "participant": each("h.participant", "[x.individual.display]", good),
+        "performer": each("h.performer", "[x.display, x.actor.display]", good),
+        "author": each("h.author", "[x.display]", good),
+        "location": "SELECT unnest(CASE WHEN json_type(h.location) = 'ARRAY' "
         "THEN json_extract_string(h.location, '$[*].location.display') "
         f"ELSE [json_extract_string(h.location, '$.display')] END) {good} "
         "AND h.location IS NOT NULL",
-    ]
-    if not people:
-        return " UNION ALL ".join(selects)
-    selects += [
-        each(
+        "name": each(
             "h.name",
             "list_concat(x.given, [x.family, x.text, "
             "concat_ws(' ', array_to_string(x.given, ' '), x.family)])",
             of_people,
         ),
-        each("h.telecom", "[x.value]", of_people),
-        each(
+        "telecom": each("h.telecom", "[x.value]", of_people),
+        "address": each(
             "h.address",
             "list_concat(x.line, [x.city, x.postalCode, x.district, x.text])",
             of_people,
         ),
-        each(
+        "contact": each(
             "h.contact",
             "list_concat(x.name.given, [x.name.family], "
             "list_transform(x.telecom, lambda t: t.value))",
             of_people,
         ),
-        each(
+        "extension": each(
             "h.extension",
             "list_concat(x.valueAddress.line, "
             "[x.valueString, x.valueAddress.city, x.valueAddress.postalCode])",
             of_people,
         ),
-    ]
-    return " UNION ALL ".join(selects)
+    }
+    chosen = [sql for field, sql in selects.items() if field in have]
+    return " UNION ALL ".join(chosen or ["SELECT NULL::VARCHAR"])
 
 
-def removed_rows(con: duckdb.DuckDBPyConnection, people: bool = True) -> pa.Table:
-    """The distinct direct-identifier strings of this batch, as the sweep reads them
-    (`tre.lake.sweep.swept`: value, hash, length); `people` as for `removed_values_sql`."""
-    values = removed_values_sql(people)
+def removed_rows(con: duckdb.DuckDBPyConnection, fields: Collection[str] | None = None) -> pa.Table:
+    """The direct-identifier strings of this batch, as the sweep reads them
+    (`tre.lake.sweep.swept`: value, hash, length); `fields` as for `removed_values_sql`."""
+    values = removed_values_sql(fields)
     distinct = f"SELECT DISTINCT value FROM ({values}) AS r(value) WHERE length(value) >= 2"
-    return con.sql(swept(distinct)).to_arrow_table()
+    # Own ids are all but unique already: making them distinct cost more than the rest of
+    # this query, and a repeat costs the sweep nothing.
+    own_ids = "SELECT h.id FROM raw WHERE problem IS NULL AND length(h.id) >= 2"
+    return con.sql(f"{swept(own_ids)} UNION ALL {swept(distinct)}").to_arrow_table()
 
 
 _IDENTIFIERS = literal('{"identifier":[{"system":"VARCHAR","value":"VARCHAR"}]}')

@@ -61,12 +61,10 @@ def _sql_type(structure: Any) -> str:
 def structure_for(resource_type: str) -> dict[str, Any]:
     """What the fast path reads from each resource of `resource_type`: what classifies it,
     the identifiers the sweep needs, and the fields of its tables."""
-    removed = copy.deepcopy(fhir.REMOVED_STRUCTURE)
-    # Names, contacts and addresses are collected only from people and places: for other
-    # types, not parsing them saves a sixth of the parse.
-    if resource_type not in fhir.PEOPLE_TYPES:
-        for name in fhir.PEOPLE_FIELDS:
-            del removed[name]
+    # Only the identifying fields R4 defines on this type: names, contacts and addresses on
+    # people and places, reference displays where the type has that reference.
+    wanted = fhir.removed_fields(resource_type)
+    removed = {k: copy.deepcopy(v) for k, v in fhir.REMOVED_STRUCTURE.items() if k in wanted}
     merged: dict[str, Any] = {
         **removed,
         "resourceType": "VARCHAR",

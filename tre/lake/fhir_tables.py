@@ -19,6 +19,8 @@ from typing import Any
 V = "VARCHAR"
 CODING = {"system": V, "code": V, "display": V}
 CONCEPT = {"coding": [CODING]}
+# A concept of which only the code is kept: parsing system and display too cost time.
+CODE_ONLY = {"coding": [{"code": V}]}
 REF = {"reference": V}
 PERIOD = {"start": V, "end": V}
 
@@ -98,7 +100,7 @@ TS = "TIMESTAMPTZ"
 ENC = _link("encounter_id", "Encounter", "r.encounter.reference")
 
 # Clinical and verification status, shared by Condition and AllergyIntolerance.
-STATUS_FIELDS = {"clinicalStatus": CONCEPT, "verificationStatus": CONCEPT}
+STATUS_FIELDS = {"clinicalStatus": CODE_ONLY, "verificationStatus": CODE_ONLY}
 STATUS_COLUMNS = (
     Column("clinical_status", "r.clinicalStatus.coding[1].code", V, "Clinical status."),
     Column("verification_status", "r.verificationStatus.coding[1].code", V, "Verification status."),
@@ -124,7 +126,7 @@ PATIENT = FhirTable(
         "deceasedBoolean": "BOOLEAN",
         "maritalStatus": CONCEPT,
         "address": [{"state": V, "country": V}],
-        "communication": [{"language": CONCEPT}],
+        "communication": [{"language": CODE_ONLY}],
         "extension": [{"url": V, "valueCode": V, "extension": [{"url": V, "valueCoding": CODING}]}],
         "identifier": [{"system": V, "value": V}],
     },
@@ -223,7 +225,7 @@ CONDITION = FhirTable(
     {
         "id": V,
         **STATUS_FIELDS,
-        "category": [CONCEPT],
+        "category": [CODE_ONLY],
         "code": CONCEPT,
         "subject": REF,
         "encounter": REF,
@@ -252,7 +254,7 @@ OBSERVATION = FhirTable(
     {
         "id": V,
         "status": V,
-        "category": [CONCEPT],
+        "category": [CODE_ONLY],
         "code": CONCEPT,
         "subject": REF,
         "encounter": REF,
@@ -460,7 +462,7 @@ DIAGNOSTIC_REPORT = FhirTable(
     {
         "id": V,
         "status": V,
-        "category": [CONCEPT],
+        "category": [CODE_ONLY],
         "code": CONCEPT,
         "subject": REF,
         "encounter": REF,
@@ -495,7 +497,7 @@ CLAIM = FhirTable(
     {
         "id": V,
         "status": V,
-        "type": CONCEPT,
+        "type": CODE_ONLY,
         "use": V,
         "patient": REF,
         "billablePeriod": PERIOD,
@@ -526,14 +528,14 @@ EOB = FhirTable(
     {
         "id": V,
         "status": V,
-        "type": CONCEPT,
+        "type": CODE_ONLY,
         "use": V,
         "patient": REF,
         "claim": REF,
         "billablePeriod": PERIOD,
         "created": V,
         "outcome": V,
-        "total": [{"category": CONCEPT, "amount": _MONEY}],
+        "total": [{"category": CODE_ONLY, "amount": _MONEY}],
         "payment": {"amount": _MONEY},
         "item": [{"encounter": [REF]}],
     },

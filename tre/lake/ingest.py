@@ -244,8 +244,8 @@ def _write_fast(
     state.types[resource_type] += count
     for table in fhir.tables_for(resource_type):
         state.writers.write(table.table, fhir.table_rows(con, table, parsed=True))
-    people = resource_type in fhir.PEOPLE_TYPES
-    state.writers.write(REMOVED_PART, fhir.removed_rows(con, people=people))
+    fields = fhir.removed_fields(resource_type)
+    state.writers.write(REMOVED_PART, fhir.removed_rows(con, fields))
     if state.linkage and resource_type == "Patient":
         fhir.collect_links(con, state.linkage, "links", parsed=True)
     con.execute("DROP TABLE raw")

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from tre import native
 from tre.config import Settings
 from tre.errors import InputError, UserError
 from tre.i18n import _
@@ -70,7 +71,7 @@ class Outcome:
 
 def connect(staging: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     """A DuckDB working database inside the staging folder, with bounded memory."""
-    con = duckdb.connect(str(staging / "work.duckdb"))
+    con = native.connect(str(staging / "work.duckdb"))
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET memory_limit = $1", [settings.lake_memory_limit])

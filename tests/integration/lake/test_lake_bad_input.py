@@ -10,6 +10,7 @@ import pytest
 
 from tre.cli import main
 from tre.config import load_settings
+from tre.lake import fhir
 from tre.lake.snapshots import list_snapshots
 
 
@@ -185,6 +186,25 @@ def test_identifier_leak_in_bulk_export_files_fails_the_ingest(
     assert "condition.code_display" in err and "nothing was published" in err
     assert list_snapshots(load_settings()) == []
     assert not any((load_settings().lake_path / ".staging").glob("*"))
+
+
+@pytest.mark.parametrize("name", ["Condition.ndjson", "mixed.ndjson"])  # fast, batch path
+def test_a_raw_resource_id_in_the_output_fails_the_ingest(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # A table definition that forgot to pseudonymise its own id: the sweep must catch it.
+    select = fhir.table_select_sql
+
+    def leaking(table: Any, *, parsed: bool = False) -> str:
+        return select(table, parsed=parsed).replace("lake_own('Condition', r.id)", "r.id")
+
+    monkeypatch.setattr(fhir, "table_select_sql", leaking)
+    write_ndjson(folder / "Patient.ndjson", [GOOD[0]])
+    write_ndjson(folder / name, [json.dumps(condition("cond-4711", "Patient/p1"))])
+    assert run(["lake", "ingest", "fhir", str(folder), "--source", "test"]) == 6
+    err = capsys.readouterr().err
+    assert "condition.condition_id" in err and "cond-4711" not in err
+    assert list_snapshots(load_settings()) == []
 
 
 def test_invalid_utf8_is_reported_with_its_file(

@@ -53,8 +53,8 @@ def test_fast_path_equals_batch_path(
     removed: list[set[str]] = []
     collect = fhir.removed_rows
 
-    def collecting(con: duckdb.DuckDBPyConnection, people: bool = True) -> pa.Table:
-        rows = collect(con, people=people)
+    def collecting(con: duckdb.DuckDBPyConnection, fields: Any = None) -> pa.Table:
+        rows = collect(con, fields)
         removed[-1].update(rows.column("value").to_pylist())
         return rows
 

@@ -57,3 +57,11 @@ def test_year_month_and_timestamps(con: duckdb.DuckDBPyConnection) -> None:
     assert row is not None
     assert row[:3] == ("1984-07", "1984", None)
     assert row[3].startswith("2020-03-01") and row[4].startswith("2020-01-01 00:00:00")
+    values = ["2020", "2020-03-05", "2020-03-05T10:00:00Z", "2020-13", "garbage", "", None]
+    got = [
+        con.execute("SELECT fhir_ts($1)::VARCHAR", [v]).fetchone()[0]  # type: ignore[index]
+        for v in values
+    ]
+    assert got[0].startswith("2020-01-01") and got[1].startswith("2020-03-05 00:00:00")
+    assert got[2].startswith("2020-03-05 10:00:00")
+    assert got[3:] == [None, None, None, None]

@@ -74,7 +74,7 @@ def _removed(*resources: dict[str, Any]) -> set[str]:
     )
     fhir.load_batch(con, batch)
     values = fhir.removed_rows(con).column("value").to_pylist()
-    assert len(values) == len(set(values))  # distinct: one row per string
+    assert len(values) == len(set(values))  # here each string once (own ids are not deduplicated)
     return set(values)
 
 
@@ -118,3 +118,15 @@ def test_people_fields_of_clinical_resources_are_not_collected() -> None:
     # an identifier of a person; collecting it would make the sweep fail on clean data.
     odd = {**OBSERVATION, "name": [{"family": "Height"}]}
     assert "Height" not in _removed(odd)
+
+
+def test_every_modelled_type_says_which_reference_displays_it_has() -> None:
+    from tre.lake.fhir_tables import BY_TYPE
+
+    assert set(fhir.REFERENCE_DISPLAYS_R4) == set(BY_TYPE)
+    for resource_type, fields in fhir.REFERENCE_DISPLAYS_R4.items():
+        assert set(fields) <= set(fhir.REMOVED_STRUCTURE) - set(fhir.PEOPLE_FIELDS)
+        read = fhir.removed_fields(resource_type)
+        assert {"id", "identifier"} <= set(read)
+        if subject := BY_TYPE[resource_type].subject_field:  # its display names the patient
+            assert subject in read, resource_type
