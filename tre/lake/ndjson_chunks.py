@@ -4,7 +4,8 @@ The fast path parses a piece at a time, so its memory depends on the piece size,
 the file size. Work is per block, never per line. A plain file is cut by seeking near each
 boundary and reading only up to the next newline, and a piece reaches DuckDB through a named
 pipe that a thread feeds from the input's byte range: the input is not copied to disk (it
-holds direct identifiers, and writing it again cost about 5 % of the ingest). A file no larger
+holds direct identifiers, and writing it again cost about 5 % of the ingest; only on a file
+system without named pipes is the piece copied, and removed after use). A file no larger
 than one piece is read in place. A gzip file is decompressed a block at a time into piece
 files, the next one on a worker thread while DuckDB parses the current one. The first line
 number of a piece is only needed when the piece has a problem (its errors name the line), so
@@ -77,7 +78,13 @@ class Piece:
             yield Feed(self._file, complete=True)
             return
         assert self._fd is not None and self._pipe is not None
-        os.mkfifo(self._pipe, 0o600)
+        try:
+            os.mkfifo(self._pipe, 0o600)
+        except OSError:
+            # A file system without named pipes (some network mounts): copy the piece.
+            with self._copied() as copy:
+                yield Feed(copy, complete=True)
+            return
         try:
             # A read end of our own: the feeder's open never waits for DuckDB, and closing it
             # after the block breaks the pipe for a feeder whose reader has gone.
@@ -97,6 +104,27 @@ class Piece:
             self._pipe.unlink()
         if feed._error is not None:
             raise feed._error
+
+    @contextmanager
+    def _copied(self) -> Iterator[Path]:
+        """The piece's byte range copied into a file where the pipe would have gone, removed
+        after the block."""
+        assert self._fd is not None and self._pipe is not None
+        copy = self._pipe.with_name(self._pipe.name + ".copy")
+        try:
+            out = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                offset = self.start
+                while offset < self.end:
+                    moved = os.copy_file_range(self._fd, out, self.end - offset, offset)
+                    if moved == 0:
+                        raise OSError(errno.EIO, "input ended early", str(copy))
+                    offset += moved
+            finally:
+                os.close(out)
+            yield copy
+        finally:
+            copy.unlink(missing_ok=True)
 
     def open(self) -> IO[bytes]:
         """The piece's bytes again (for the batch path, which names lines in errors)."""

@@ -3,6 +3,7 @@ result as reading it whole, and errors still name the input's own line numbers."
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import shutil
@@ -19,6 +20,7 @@ from lakehelp import make_settings
 from tre.config import load_settings
 from tre.errors import InputError
 from tre.lake.ingest import ingest_fhir
+from tre.lake import ndjson_chunks
 from tre.lake.ndjson_chunks import pieces
 from tre.lake.snapshots import list_snapshots
 from tre.lake.synth import write_demo_data
@@ -151,3 +153,20 @@ def test_a_feed_the_reader_abandons_ends_with_its_block(
         assert not feed.complete
     assert not [t for t in threading.enumerate() if t.name == "tre-feed"]
     assert list(work.iterdir()) == []
+
+
+def test_without_named_pipes_pieces_are_copied_and_removed(
+    tre_home: Path, demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a file system that refuses named pipes the ingest still works, the same."""
+    whole = ingest_fhir(make_settings(tre_home), [demo], "demo")
+
+    def refused(path: Any, mode: int = 0o666) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted", str(path))
+
+    monkeypatch.setattr(ndjson_chunks.os, "mkfifo", refused)
+    settings = make_settings(tre_home, lake_chunk_bytes=PIECE)
+    chunked = ingest_fhir(settings, [demo], "demo")
+    assert chunked["rows"] == whole["rows"] > 0
+    assert _tables(chunked) == _tables(whole)
+    assert not any((settings.lake_path / ".staging").glob("*"))
