@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 
 from tre.cli.init import initialise
@@ -100,3 +101,15 @@ def lake_strings(root: Path) -> list[str]:
             strings.append(path.read_bytes().decode("utf-8", errors="replace"))
         strings.append(path.name)
     return strings
+
+
+def snapshot_tables(manifest: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of a published snapshot, its rows sorted (for comparing two ingests)."""
+    root = load_settings().lake_path / "snapshots" / manifest["id"]
+    with duckdb.connect() as con:
+        return {
+            table: con.execute(
+                "SELECT * FROM read_parquet($1) ORDER BY ALL", [str(root / d["file"])]
+            ).fetchall()
+            for table, d in manifest["tables"].items()
+        }

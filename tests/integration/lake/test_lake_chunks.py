@@ -15,12 +15,11 @@ from typing import Any
 
 import duckdb
 import pytest
-from lakehelp import make_settings
+from lakehelp import make_settings, snapshot_tables
 
-from tre.config import load_settings
 from tre.errors import InputError
-from tre.lake.ingest import ingest_fhir
 from tre.lake import ndjson_chunks
+from tre.lake.ingest import ingest_fhir
 from tre.lake.ndjson_chunks import pieces
 from tre.lake.snapshots import list_snapshots
 from tre.lake.synth import write_demo_data
@@ -33,16 +32,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     write_demo_data(out, 40, seed=3)
     return out
-
-
-def _sorted_rows(path: Path) -> list[tuple[Any, ...]]:
-    with duckdb.connect() as con:
-        return con.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL").fetchall()
-
-
-def _tables(manifest: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
-    root = load_settings().lake_path / "snapshots" / manifest["id"]
-    return {t: _sorted_rows(root / d["file"]) for t, d in manifest["tables"].items()}
 
 
 # A feeding thread that waits for ever fails the test instead of hanging the run.
@@ -79,7 +68,7 @@ def test_chunked_ingest_equals_whole_file_ingest(tre_home: Path, demo: Path) -> 
     assert max(f.stat().st_size for f in demo.iterdir()) > 4 * PIECE
     assert chunked["resources"] == whole["resources"]
     assert chunked["rows"] == whole["rows"] > 0
-    assert _tables(chunked) == _tables(whole)
+    assert snapshot_tables(chunked) == snapshot_tables(whole)
 
 
 @pytest.mark.parametrize("compressed", [False, True])
@@ -168,5 +157,5 @@ def test_without_named_pipes_pieces_are_copied_and_removed(
     settings = make_settings(tre_home, lake_chunk_bytes=PIECE)
     chunked = ingest_fhir(settings, [demo], "demo")
     assert chunked["rows"] == whole["rows"] > 0
-    assert _tables(chunked) == _tables(whole)
+    assert snapshot_tables(chunked) == snapshot_tables(whole)
     assert not any((settings.lake_path / ".staging").glob("*"))

@@ -11,9 +11,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pytest
-from lakehelp import make_settings
+from lakehelp import make_settings, snapshot_tables
 
-from tre.config import load_settings
 from tre.lake import fhir
 from tre.lake.fhir_fast import expected_type
 from tre.lake.ingest import ingest_fhir
@@ -25,17 +24,6 @@ def _batch_path_copy(path: Path, dst: Path) -> Path:
     dst.mkdir()
     shutil.copy(path, dst / "part.ndjson")
     return dst
-
-
-def _tables(manifest: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
-    root = load_settings().lake_path / "snapshots" / manifest["id"]
-    with duckdb.connect() as con:
-        return {
-            t: con.execute(
-                f"SELECT * FROM read_parquet('{root / d['file']}') ORDER BY ALL"
-            ).fetchall()
-            for t, d in manifest["tables"].items()
-        }
 
 
 @pytest.mark.parametrize("data", ["synthea", "demo"])
@@ -69,6 +57,6 @@ def test_fast_path_equals_batch_path(
             manifests.append(ingest_fhir(settings, [folder], "same"))
         fast, batch = manifests
         assert fast["resources"] == batch["resources"], path.name
-        assert _tables(fast) == _tables(batch), path.name
+        assert snapshot_tables(fast) == snapshot_tables(batch), path.name
         assert removed[-2] == removed[-1], path.name
     assert len(set().union(*removed)) > 100
