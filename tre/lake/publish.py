@@ -183,6 +183,25 @@ def finish(
     (rows of `tre.lake.sweep.swept`).
     """
     _link_persons(con, parts, staging)
+    # The table files are final: hash them (and flush them to disk) on a worker thread while
+    # DuckDB sweeps and measures them.
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tre-sha256")
+    try:
+        return _checked_and_published(con, settings, staging, parts, outcome, removed_files, hasher)
+    finally:
+        hasher.shutdown(wait=True, cancel_futures=True)
+
+
+def _checked_and_published(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    staging: Path,
+    parts: dict[str, TablePart],
+    outcome: Outcome,
+    removed_files: Sequence[Path],
+    hasher: ThreadPoolExecutor,
+) -> dict[str, Any]:
+    hashes = {t: hasher.submit(file_sha256, p.path, sync=True) for t, p in sorted(parts.items())}
     removed = swept("SELECT value FROM removed")
     for path in removed_files:
         removed += f" UNION ALL SELECT value, h, n FROM read_parquet({literal(str(path))})"
@@ -205,15 +224,12 @@ def finish(
             for child in path.iterdir():
                 child.unlink()
             path.rmdir()
-    # The files are final: hash them on a worker thread while DuckDB measures them.
-    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tre-sha256")
-    hashes = {t: hasher.submit(file_sha256, p.path) for t, p in sorted(parts.items())}
     check = duckdb.connect(config={"preserve_insertion_order": False})
     try:
         persons_path = staging / PERSONS_FILE
         linked = {t: p.path for t, p in parts.items() if "person_id" in p.columns}
         per_table, persons = write_persons(check, linked, persons_path)
-        persons_hash = hasher.submit(file_sha256, persons_path)
+        persons_hash = hasher.submit(file_sha256, persons_path, sync=True)
         tables = {
             table: _describe(
                 check,
@@ -228,7 +244,6 @@ def finish(
         persons_sha256 = persons_hash.result()
     finally:
         check.close()
-        hasher.shutdown(wait=True, cancel_futures=True)
     content = hashlib.sha256(
         (
             "".join(f"{t}:{d['sha256']}\n" for t, d in sorted(tables.items()))

@@ -63,11 +63,15 @@ def staged(settings: Settings, snapshot_id: str) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, *, sync: bool = False) -> str:
+    """The file's sha256 (hex); with `sync`, also flushed to disk, so that the fsync when it
+    is published finds nothing left to write."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+        if sync:
+            os.fsync(handle.fileno())
     return digest.hexdigest()
 
 
