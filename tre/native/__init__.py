@@ -99,15 +99,26 @@ def build(out_dir: Path | None = None) -> Path:
     return target
 
 
+def _loads(path: Path) -> None:
+    """Raise duckdb.Error unless DuckDB loads the extension at `path` and finds its function."""
+    with duckdb.connect(config={"allow_unsigned_extensions": True}) as con:
+        con.load_extension(str(path))
+        if not loaded(con):
+            raise duckdb.InvalidInputException(f"{path.name} does not define {FUNCTION}")
+
+
 @cache
 def _available() -> tuple[Path | None, str]:
     """(extension path, "") once built and loaded in this process, else (None, why not)."""
     try:
         with _lock:
             path = build()
-        con = duckdb.connect(config={"allow_unsigned_extensions": True})
-        con.load_extension(str(path))
-        con.close()
+            try:
+                _loads(path)
+            except duckdb.Error:  # a damaged file in the cache: build it again, once
+                path.unlink()
+                path = build()
+                _loads(path)
     except (NativeUnavailable, OSError, duckdb.Error) as exc:
         log.info("native HMAC unavailable, using SQL: %s", exc)
         return None, str(exc)

@@ -66,3 +66,28 @@ def test_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert native.cache_dir() == tmp_path / "tre" / "native"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert native.cache_dir() == Path(os.path.expanduser("~")) / ".cache" / "tre" / "native"
+
+
+@pytest.mark.native
+def test_a_damaged_cached_build_is_replaced(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = native.build()
+    assert path.is_relative_to(tmp_path)
+    path.write_bytes(b"\0" * 1024)  # e.g. a disk that filled up
+    found, why = native._available.__wrapped__()
+    assert (found, why) == (path, "")
+    assert path.read_bytes()[-512:] == native.footer(
+        duckdb.connect().execute("PRAGMA platform").fetchall()[0][0]
+    )
+
+
+def test_an_unwritable_cache_falls_back_to_sql(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    found, why = native._available.__wrapped__()
+    assert found is None and why
