@@ -1,4 +1,4 @@
-"""Per-project pseudonyms as mapping tables: each distinct lake value is hashed once.
+"""Per-project pseudonyms: the SQL that hashes, and the mapping tables of distinct values.
 
 The project pseudonym of a lake value `v` is `HMAC-SHA256(project_secret, v)` (64 lower-case
 hex digits), the same construction and result as `tre.lake.pseudonymise.install_hmac`: the
@@ -6,20 +6,21 @@ native `tre_hmac_sha256` where the connection has it (`tre.native`), else in SQL
 
     sha256(K ^ opad || unhex(sha256(K ^ ipad || utf8(v))))
 
-The key (or the two padded keys) is bound as prepared parameters of the one statement that
-builds a mapping (never written into SQL text), instead of being read per row from a key
-table through scalar subqueries, which DuckDB re-plans as joins.
+The key (or the two padded keys) is bound as prepared parameters of the statement that
+hashes (never written into SQL text), instead of being read per row from a key table
+through scalar subqueries, which DuckDB re-plans as joins.
 
-Hashing is the expensive part of a build, and lake identifiers repeat (a person has many
-rows, an encounter several conditions), so the builder hashes each distinct value once and
-hash-joins the tables to the result:
+Lake identifiers repeat (a person has many rows, an encounter several conditions), so
+values can be hashed once each and the tables hash-joined to the result:
 
 - `_person_map (lake_pid, project_pid)`: the persons in scope (see `create_person_map`).
   An inner join to it both restricts a table to those persons and re-pseudonymises its
   person column, in one join.
 - one `_ids_<n> (lake_value, project_value)` per other identifier column name ("kind", e.g.
   `encounter_id`), from the distinct values of that column across every granted table, so
-  the same lake value gets the same project value in every table and is hashed once.
+  the same lake value gets the same project value in every table and is hashed once. Only
+  for the SQL form: the native function hashes a value again for less than the join costs,
+  so the builder then hashes these columns on each row.
 """
 
 from __future__ import annotations
