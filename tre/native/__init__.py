@@ -120,7 +120,7 @@ def _available() -> tuple[Path | None, str]:
                 path = build()
                 _loads(path)
     except (NativeUnavailable, OSError, duckdb.Error) as exc:
-        log.info("native HMAC unavailable, using SQL: %s", exc)
+        log.warning("Pseudonyms are hashed in SQL, about five times more slowly: %s", exc)
         return None, str(exc)
     return path, ""
 
