@@ -30,7 +30,6 @@ wherever it is mounted when opened with `file_search_path` set to that directory
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -61,6 +60,7 @@ from tre.extract.pseudonyms import (
     persons_per_table,
 )
 from tre.i18n import SUPPORTED, _, translate_description
+from tre.lake.snapshots import file_sha256
 from tre.sql import identifier, literal
 
 IDENTIFIER_ROLES = frozenset({"person_id", "pseudonym"})
@@ -271,14 +271,6 @@ def _select_sql(
                 where.append(f"{pid} NOT IN (SELECT lake_pid FROM {OPTED_OUT})")
     sql = f"SELECT {', '.join(exprs)} FROM {source} {' '.join(joins)}"
     return sql + (f" WHERE {' AND '.join(where)}" if where else ""), hashed
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _maybe_crash(tables_done: int) -> None:

@@ -36,10 +36,10 @@ from tre.extract.builder import (
     SourceDataset,
     build_extract,
     check_cohort_filter,
-    file_sha256,
 )
 from tre.extract.records import ExtractBuild, record_persons
 from tre.i18n import _
+from tre.lake.snapshots import file_sha256
 from tre.projects import get_project, policy_input
 
 

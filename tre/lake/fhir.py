@@ -362,8 +362,7 @@ def removed_values_sql(fields: Collection[str] | None = None) -> str:
             of_people,
         ),
     }
-    chosen = [sql for field, sql in selects.items() if field in have]
-    return " UNION ALL ".join(chosen or ["SELECT NULL::VARCHAR"])
+    return " UNION ALL ".join(sql for field, sql in selects.items() if field in have)
 
 
 def removed_rows(con: duckdb.DuckDBPyConnection, fields: Collection[str] | None = None) -> pa.Table:

@@ -21,6 +21,7 @@ import gzip
 import io
 import os
 import select
+import shutil
 import termios
 import threading
 import time
@@ -107,21 +108,14 @@ class Piece:
 
     @contextmanager
     def _copied(self) -> Iterator[Path]:
-        """The piece's byte range copied into a file where the pipe would have gone, removed
-        after the block."""
-        assert self._fd is not None and self._pipe is not None
+        """The piece's bytes copied into a file where the pipe would have gone, removed after
+        the block (read through `open`: the staging folder may be on another file system)."""
+        assert self._pipe is not None
         copy = self._pipe.with_name(self._pipe.name + ".copy")
         try:
-            out = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                offset = self.start
-                while offset < self.end:
-                    moved = os.copy_file_range(self._fd, out, self.end - offset, offset)
-                    if moved == 0:
-                        raise OSError(errno.EIO, "input ended early", str(copy))
-                    offset += moved
-            finally:
-                os.close(out)
+            with self.open() as src, copy.open("wb") as dst:
+                os.fchmod(dst.fileno(), 0o600)
+                shutil.copyfileobj(src, dst, _SCAN)
             yield copy
         finally:
             copy.unlink(missing_ok=True)

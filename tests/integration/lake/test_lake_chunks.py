@@ -153,7 +153,11 @@ def test_without_named_pipes_pieces_are_copied_and_removed(
     def refused(path: Any, mode: int = 0o666) -> None:
         raise OSError(errno.EPERM, "Operation not permitted", str(path))
 
+    def cross_device(*args: Any) -> int:  # staging on another file system than the input
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
     monkeypatch.setattr(ndjson_chunks.os, "mkfifo", refused)
+    monkeypatch.setattr(ndjson_chunks.os, "copy_file_range", cross_device)
     settings = make_settings(tre_home, lake_chunk_bytes=PIECE)
     chunked = ingest_fhir(settings, [demo], "demo")
     assert chunked["rows"] == whole["rows"] > 0
