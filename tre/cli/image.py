@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from tre.cli.common import JsonFlag, console, emit, err_console, settings
 from tre.i18n import _
-from tre.workspace.image import BuildOptions, build_workspace_image
+from tre.workspace.image import BuildOptions, BuildResult, build_workspace_image
+
+_BUILD_STEP = re.compile(r"^\[(\d+)/(\d+)\]")
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -42,22 +52,35 @@ def build(
         tag=tag or cfg.workspace_image,
         log_path=cfg.home_path / "logs" / "image-build.log",
     )
+    result = build_with_progress(options, quiet=as_json)
+    emit(asdict(result), as_json, _render)
+
+
+def build_with_progress(options: BuildOptions, quiet: bool = False) -> BuildResult:
+    """Build the image with a progress bar on stderr (Dockerfile steps as they start)."""
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.fields[phase]:<10}"),
+        BarColumn(bar_width=24),
+        MofNCompleteColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
-        disable=as_json,
+        disable=quiet,
     ) as progress:
-        task = progress.add_task(_("starting"), phase="docker")
+        task = progress.add_task(_("starting"), phase="docker", total=None)
 
         def report(phase: str, detail: str) -> None:
+            step = _BUILD_STEP.match(detail)
+            if step:
+                done, total = int(step.group(1)), int(step.group(2))
+                progress.update(task, completed=done - 1, total=total)
+            else:
+                progress.update(task, completed=0, total=None)
             progress.update(task, description=detail, phase=phase)
 
-        result = build_workspace_image(options, report)
-    emit(asdict(result), as_json, _render)
+        return build_workspace_image(options, report)
 
 
 def _render(result: dict[str, Any]) -> None:

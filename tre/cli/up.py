@@ -64,20 +64,17 @@ def _demo(cfg: Settings, quiet: bool) -> dict[str, Any]:
 def _ensure_image(cfg: Settings, quiet: bool) -> None:
     import docker
 
-    from tre.workspace.image import BuildOptions, build_workspace_image
+    from tre.cli.image import build_with_progress
+    from tre.workspace.image import BuildOptions
 
     if docker.from_env().images.list(name=cfg.workspace_image):
         return
+    if not quiet:
+        err_console.print(_("Building the workspace image (first run only)"))
     options = BuildOptions(
         tag=cfg.workspace_image, log_path=cfg.home_path / "logs" / "image-build.log"
     )
-    with err_console.status(_("Building the workspace image (first run only)")) as status:
-
-        def report(phase: str, detail: str) -> None:
-            if not quiet:
-                status.update(f"{phase}: {detail}")
-
-        build_workspace_image(options, report)
+    build_with_progress(options, quiet)
 
 
 def _interrupt(signum: int, frame: object) -> None:

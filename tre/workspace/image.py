@@ -144,7 +144,7 @@ def wheel_platforms() -> list[str]:
 
 
 def ensure_wheelhouse(images: Path, python_version: str, log: Path, report: Report) -> bool:
-    """Download the wheels for requirements.txt unless the stamp says they are there."""
+    """Download the wheels of the image's lock (requirements.txt) unless the stamp says so."""
     requirements = images / "workspace" / "requirements.txt"
     target = images / "workspace" / "wheelhouse" / "pypi"
     digest = hashlib.sha256(
@@ -159,7 +159,9 @@ def ensure_wheelhouse(images: Path, python_version: str, log: Path, report: Repo
     cmd = [sys.executable, "-m", "pip", "download", "--isolated", "--disable-pip-version-check"]
     if CA_BUNDLE.is_file():
         cmd += ["--cert", str(CA_BUNDLE)]
-    cmd += ["--only-binary=:all:", "--python-version", python_version, "--implementation", "cp"]
+    # The lock pins every package with its hashes: exactly that set, nothing resolved here.
+    cmd += ["--require-hashes", "--no-deps", "--only-binary=:all:"]
+    cmd += ["--python-version", python_version, "--implementation", "cp"]
     for tag in wheel_platforms():
         cmd += ["--platform", tag]
     cmd += ["-d", str(target), "-r", str(requirements)]
