@@ -12,7 +12,7 @@ Three layers, each idempotent and each removed by `teardown`:
    (`nsenter --net`), since Docker 20.10 still gives containers on internal networks one.
 
 Everything created carries the label / comment `tre` (and any extra labels passed, e.g.
-`tre.test=1`), so it can be found and removed by label. Needs root on the host (iptables,
+`tre.test=<run>`), so it can be found and removed by label. Needs root on the host (iptables,
 nsenter); containers themselves get no capability.
 """
 

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
+from ws_hub import TEST_LABEL_FILTER, TEST_LABELS
 
 from tre.workspace.spawner import workspace_environment
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.docker
 
 IMAGE = os.environ.get("TRE_TEST_WORKSPACE_IMAGE", "tre-workspace:latest")
 TOKEN = "image-test-token"
-LABELS = {"tre.test": "1"}
+LABELS = dict(TEST_LABELS)
 HOSTILE = (
     "mkdir -p ~/.jupyter ~/.local/etc/jupyter/jupyter_server_config.d && "
     "for d in ~/.jupyter ~/.local/etc/jupyter; do "
@@ -59,7 +60,7 @@ def docker_client() -> Iterator[Any]:
             pytest.fail(message)
         pytest.skip(message)
     yield client
-    for container in client.containers.list(all=True, filters={"label": "tre.test=1"}):
+    for container in client.containers.list(all=True, filters={"label": TEST_LABEL_FILTER}):
         container.remove(force=True)
     client.close()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tre_test_grants import start_reasons as grants_check
-from ws_hub import HubEnv, write_grants
+from ws_hub import TEST_LABEL_FILTER, HubEnv, write_grants
 from ws_kernel import Kernel, KernelError
 
 from tre.workspace.spawner import project_paths
@@ -61,7 +61,9 @@ def container_of(user: str, project: str):  # type: ignore[no-untyped-def]
 
     client = docker.from_env()
     escaped = project.replace("-", "-2d")  # DockerSpawner escapes names: p-1 -> p-2d1
-    found = client.containers.list(filters={"label": ["tre.test=1"], "name": f"-{user}--{escaped}"})
+    found = client.containers.list(
+        filters={"label": [TEST_LABEL_FILTER], "name": f"-{user}--{escaped}"}
+    )
     assert len(found) == 1, found
     return found[0]
 

@@ -1,7 +1,7 @@
 """A real JupyterHub with TreSpawner on a throw-away internal network, and two project extracts.
 
-Everything created is labelled `tre.test=1` and removed by label afterwards. Container logs are
-printed only when a test fails.
+Everything created is labelled `tre.test=<this run>` and removed by label afterwards. Container
+logs are printed only when a test fails.
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "correct-horse-battery"
-TEST_LABELS = {"tre.test": "1"}
+# One value per test run (inherited by subprocesses), so that runs sharing a Docker engine
+# clean up only what they made themselves.
+TEST_RUN = os.environ.setdefault("TRE_TEST_RUN", secrets.token_hex(4))
+TEST_LABELS = {"tre.test": TEST_RUN}
+TEST_LABEL_FILTER = f"tre.test={TEST_RUN}"
 
 
 def free_port() -> int:
@@ -83,9 +87,9 @@ def cleanup_by_label() -> None:
     from tre.workspace import network
 
     client = docker_client()
-    for container in client.containers.list(all=True, filters={"label": "tre.test=1"}):
+    for container in client.containers.list(all=True, filters={"label": TEST_LABEL_FILTER}):
         container.remove(force=True)
-    for net in client.networks.list(filters={"label": "tre.test=1"}):
+    for net in client.networks.list(filters={"label": TEST_LABEL_FILTER}):
         network.teardown(client, net.name)
     client.close()
 
