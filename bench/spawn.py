@@ -296,6 +296,8 @@ def burst(
 
 
 def spread(values: list[float]) -> str:
+    if not values:
+        return "-"  # every start of this N failed
     if len(values) == 1:
         return f"{values[0]:.2f}"
     return f"{median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
