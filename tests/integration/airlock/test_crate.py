@@ -20,6 +20,7 @@ from portal_client import client_for
 from sqlalchemy import select
 
 from tre.airlock import crate, release, service, views
+from tre.cli import main
 from tre.config import Settings
 from tre.db import AuditEvent, session_scope
 from tre.errors import PolicyDenied
@@ -254,3 +255,27 @@ def test_an_interrupted_crate_leaves_nothing_and_the_release_can_be_rerun(
     _archive, metadata, bag = _crate(settings, rid, tmp_path)
     assert bag_problems(bag) == [] and five_safes_problems(metadata) == []
     assert len(_audit(settings, rid, "airlock.crate")) == 1
+
+
+def test_the_command_line_downloads_the_crate(
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings, project = world
+    rid = _released(settings, project)
+    monkeypatch.setenv("TRE_USER", "ana")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["airlock", "crate", rid, "--out", str(tmp_path / "dl"), "--json"])
+        raise SystemExit(0)
+    assert not exit_info.value.code
+    got = json.loads(capsys.readouterr().out)
+    archive = Path(got["path"])
+    assert hashlib.sha256(archive.read_bytes()).hexdigest() == got["sha256"]
+    assert bag_problems(extract(archive, tmp_path / "unpacked")) == []
+    monkeypatch.setenv("TRE_USER", "chk1")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["airlock", "crate", rid, "--out", str(tmp_path / "other")])
+    assert exit_info.value.code != 0 and not (tmp_path / "other").exists()
