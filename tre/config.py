@@ -136,6 +136,12 @@ class Settings(BaseSettings):
         description="DuckDB memory limit of an ingest (e.g. 512MB); beyond it DuckDB spills "
         "to the staging folder.",
     )
+    deployment_name: str = Field(
+        default="Trusted Research Environment",
+        min_length=1,
+        description="The name of this TRE in the records it releases (the publisher of each "
+        "release's Five Safes RO-Crate).",
+    )
     separation_of_duties: bool = Field(
         default=True,
         description="An approver of a project's application may not check its outputs.",
