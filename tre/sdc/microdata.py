@@ -184,8 +184,10 @@ def findings_from_flags(
         if n_hit == 0:
             continue
         severity, text = MESSAGES[rule]
-        if rule == "zeros" and params.zeros == "structural":
-            severity = "info"
+        if rule == "zeros":
+            severity = {"structural": "info", "sampling": "review"}.get(params.zeros, "block")
+        elif rule == "negative-values":
+            severity = params.unchecked
         on_file = mask[index] if len(index) else np.zeros(0, dtype=bool)
         located = list(zip(rows[on_file].tolist(), columns[on_file].tolist(), strict=True))
         findings.append(

@@ -55,23 +55,7 @@ def frequency_rules(table: TableData, roles: Roles, params: SdcParams) -> list[F
             )
         )
     if zeros:
-        structural = params.zeros == "structural"
-        findings.append(
-            Finding(
-                "zeros",
-                "info" if structural else "review",
-                (
-                    _("{n} cells are zero; treated as structural (impossible) combinations.")
-                    if structural
-                    else _(
-                        "{n} cells are zero: a zero can reveal that nobody in a group has a "
-                        "trait; explain why these zeros are safe."
-                    )
-                ).format(n=len(zeros)),
-                columns=sorted({c for _r, c in zeros}),
-                cells=zeros,
-            )
-        )
+        findings.append(zeros_finding(len(zeros), params, cells=zeros))
     if negative:
         findings.append(
             Finding(
@@ -84,6 +68,29 @@ def frequency_rules(table: TableData, roles: Roles, params: SdcParams) -> list[F
             )
         )
     return findings
+
+
+def zeros_finding(n: int, params: SdcParams, cells: list[tuple[int, str]]) -> Finding:
+    """Zero cells, by the profile: disclosive (block, as ACRO fails them), sampling zeros
+    (review) or structural zeros (info)."""
+    if params.zeros == "structural":
+        severity, text = (
+            "info",
+            _("{n} cells are zero; treated as structural (impossible) combinations."),
+        )
+    else:
+        severity = "block" if params.zeros == "disclosive" else "review"
+        text = _(
+            "{n} cells are zero: a zero can reveal that nobody in a group has a trait; "
+            "explain why these zeros are safe."
+        )
+    return Finding(
+        "zeros",
+        severity,  # type: ignore[arg-type]
+        text.format(n=n),
+        columns=sorted({c for _r, c in cells}),
+        cells=cells,
+    )
 
 
 def magnitude_rules(table: TableData, roles: Roles, has_contributors: bool) -> list[Finding]:
