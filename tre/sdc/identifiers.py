@@ -29,7 +29,7 @@ _STRONG = (
     r"^[A-Za-z0-9+/_=-]{16,}$",  # base32/base64 pseudonyms (letters and digits checked below)
 )
 # A token: no spaces, starts with a letter or digit, at least 6 characters.
-_ID_TOKEN = r"^[A-Za-z0-9][A-Za-z0-9_.:/#-]{5,}$"
+_CODE_LIKE = r"^[A-Za-z0-9][A-Za-z0-9_.:/#-]{5,}$"
 _HAS_DIGIT = r"[0-9]"
 _HAS_LETTER = r"[A-Za-z]"
 _WORD = r"[A-Za-z]{4,}"
@@ -90,7 +90,7 @@ def shapes(values: pa.Array) -> TokenShapes:
         base64 &= _random_looking(values, base64)
     strong = uuid_or_hex | base64 | (_mask(values, _STRONG[1]) & _mask(values, r"^.{20,}$"))
     # Codes, not words: a run of four letters is a word (cost_2019, visits_q1).
-    mixed = _mask(values, _ID_TOKEN) & digit & letter & ~category & ~_mask(values, _WORD)
+    mixed = _mask(values, _CODE_LIKE) & digit & letter & ~category & ~_mask(values, _WORD)
     numbers = (_mask(values, _LONG_INTEGER) | _mask(values, _DIGIT_GROUPS)) & ~category
     medium = strong | mixed | numbers
     return TokenShapes(strong & non_empty, medium & non_empty, non_empty)
