@@ -33,7 +33,11 @@ def _matrix(table: TableData, columns: list[str]) -> tuple[np.ndarray, np.ndarra
     return values, hidden
 
 
-def within_table(table: TableData, roles: Roles, params: SdcParams) -> list[Finding]:
+def within_table(
+    table: TableData, roles: Roles, params: SdcParams, stated_total: float | None = None
+) -> list[Finding]:
+    """Suppressed cells recoverable from totals, and omitted small groups; `stated_total` is
+    a total written outside the table (a footer line) for its only count column."""
     additive = roles.counts + [
         m for m in roles.magnitudes if "sum" in m.lower() or "total" in m.lower()
     ]
@@ -85,6 +89,15 @@ def within_table(table: TableData, roles: Roles, params: SdcParams) -> list[Find
                     gap = values[total_row, j] - np.nansum(values[member_rows, j])
                     if 0 < gap < params.threshold:
                         omitted.append((int(total_row), name))
+    if stated_total is not None and len(roles.counts) == 1 and not total_rows(table, roles.labels):
+        name = roles.counts[0]
+        values, hidden = _matrix(table, [name])
+        if hidden[:, 0].sum() == 1:
+            recovered.append((int(np.flatnonzero(hidden[:, 0])[0]), name))
+        elif hidden[:, 0].sum() == 0:
+            gap = stated_total - np.nansum(values[:, 0])
+            if 0 < gap < params.threshold:
+                omitted.append((table.num_rows - 1, name))
     findings = []
     if recovered:
         findings.append(
