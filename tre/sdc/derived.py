@@ -62,7 +62,11 @@ def _scale(name: str, values: np.ndarray) -> float:
 
 def derived_counts(table: TableData, roles: Roles, params: SdcParams) -> list[Finding]:
     """Numerators recovered as denominator x rate, below the threshold."""
-    rates = [n for n in roles.magnitudes if _PERCENT.search(n) and n in table.numeric]
+    rates = [
+        n
+        for n in roles.magnitudes
+        if (_PERCENT.search(n) or _PER.search(n)) and n in table.numeric
+    ]
     counts = [c for c in roles.counts if not _PERCENT.search(c)]
     if not rates or not counts:
         return []
@@ -165,16 +169,17 @@ def rounding(table: TableData, roles: Roles, params: SdcParams, verified: bool) 
 
 
 def class_disclosure(table: TableData, roles: Roles, params: SdcParams) -> list[Finding]:
-    """A count holding at least `class_share` of its row or column total (two-way tables),
-    or of the whole table (one-way): nearly everyone in that group shares the trait."""
+    """In a two-way table of counts, a cell holding at least `class_share` of its row or
+    column total: nearly everyone in that group shares the trait."""
+    if not roles.wide:  # a contingency table's columns are categories of one variable
+        return []
     matrix, columns = _count_matrix(table, roles)
-    if matrix.size == 0 or not params.class_share:
+    if len(columns) < 2 or not params.class_share:
         return []
     matrix = np.where(np.isfinite(matrix), matrix, 0.0)
     found: set[tuple[int, str]] = set()
     rows = np.flatnonzero(_members(table, roles))
-    axes = (1, 0) if matrix.shape[1] >= 2 else (0,)
-    for axis in axes:
+    for axis in (1, 0):
         totals = matrix.sum(axis=axis, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(totals > 0, matrix / totals, 0.0)

@@ -32,13 +32,13 @@ _STRONG = (
 _CODE_LIKE = r"^[A-Za-z0-9][A-Za-z0-9_.:/#-]{5,}$"
 _HAS_DIGIT = r"[0-9]"
 _HAS_LETTER = r"[A-Za-z]"
-_WORD = r"[A-Za-z]{4,}"
+_WORD = r"[a-z]{4,}|[A-Z][a-z]{3,}"  # cost_2019, Visits2020: words, not random letters
 _LONG_INTEGER = r"^[0-9]{7,}$"
 _DIGIT_GROUPS = r"^[0-9]{2,}(-[0-9]{2,}){1,3}$"  # insurer/record numbers with hyphens
 # Shapes of coding systems and calendar labels, which are categories, not persons.
 _CATEGORY_SHAPES = "|".join(
     (
-        r"^[A-Z][0-9]{2}(\.?[0-9A-Z]{1,4})?$",  # ICD-10 (E11, E11.9, E119)
+        r"^[A-Z][0-9]{2}(\.?[0-9A-Z]{1,2})?$",  # ICD-10 (E11, E11.9, E119)
         r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$",  # ATC (A10BA02)
         r"^[0-9]{7}[A-Z][0-9]{3}[0-9A-Z]$",  # YJ code (2149039F1020)
         r"^(19|20)[0-9]{2}([-/.]?[0-9]{1,2}){0,2}([T ].*)?$",  # years, months, dates
@@ -52,6 +52,7 @@ _CATEGORY_SHAPES = "|".join(
 _PERSON_COLUMN = re.compile(
     r"(?i)(patient|person|subject|member|individual|participant|beneficiary|insured|"
     r"pid|mrn|nhs|record|receipt|claim_?id|case_?id|^id$|_id$|^id_|uuid|pseudonym|token|"
+    r"card|_no$|^no_|number$|"
     r"患者|被保険者|個人|対象者|レセプト|番号|ID)"
 )
 _CATEGORY_COLUMN = re.compile(
@@ -67,6 +68,7 @@ class TokenShapes:
 
     strong: np.ndarray
     medium: np.ndarray  # includes strong
+    loose: np.ndarray  # any token with a digit outside coding systems (for person columns)
     non_empty: np.ndarray
 
 
@@ -90,10 +92,13 @@ def shapes(values: pa.Array) -> TokenShapes:
         base64 &= _random_looking(values, base64)
     strong = uuid_or_hex | base64 | (_mask(values, _STRONG[1]) & _mask(values, r"^.{20,}$"))
     # Codes, not words: a run of four letters is a word (cost_2019, visits_q1).
-    mixed = _mask(values, _CODE_LIKE) & digit & letter & ~category & ~_mask(values, _WORD)
+    word = _mask(values, _WORD)
+    code_like = _mask(values, _CODE_LIKE) & ~category
+    mixed = code_like & digit & letter & ~word
     numbers = (_mask(values, _LONG_INTEGER) | _mask(values, _DIGIT_GROUPS)) & ~category
     medium = strong | mixed | numbers
-    return TokenShapes(strong & non_empty, medium & non_empty, non_empty)
+    loose = medium | (code_like & (digit | ~word))
+    return TokenShapes(strong & non_empty, medium & non_empty, loose & non_empty, non_empty)
 
 
 def _random_looking(values: pa.Array, candidates: np.ndarray) -> np.ndarray:
@@ -125,13 +130,18 @@ def identifier_column(name: str, values: pa.Array, counts_by_code: bool) -> bool
         return False
     if _share(found.strong, found.non_empty) >= 0.9:
         return True
-    if _share(found.medium, found.non_empty) < 0.9:
-        return False
-    if _PERSON_COLUMN.search(name) and not _CATEGORY_COLUMN.search(name):
-        return True
-    if _CATEGORY_COLUMN.search(name) or counts_by_code:
-        return False
     distinct = pc.count_distinct(pc.filter(values, pa.array(found.non_empty))).as_py()
+    if _PERSON_COLUMN.search(name) and not _CATEGORY_COLUMN.search(name):
+        return _share(found.loose, found.non_empty) >= 0.8 and distinct >= 0.5 * n
+    if _share(found.medium, found.non_empty) < 0.8:
+        return False
+    if _CATEGORY_COLUMN.search(name):
+        return False
+    lengths = np.asarray(pc.utf8_length(pc.utf8_trim_whitespace(values)).to_numpy(
+        zero_copy_only=False))[found.medium]
+    # Coding systems' codes are short; a long distinct number is a person's or a record's.
+    if counts_by_code and (len(lengths) == 0 or np.median(lengths) < 10):
+        return False
     return n >= 5 and distinct >= 0.9 * n and _uniform_length(values, found.medium)
 
 

@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Text a plotting library writes by itself (matplotlib, Pillow, R's png()).
-_ROUTINE_KEYS = frozenset(
-    {b"Software", b"Creation Time", b"Title", b"Author", b"Description", b"dpi", b"Source"}
-)
+_ROUTINE_KEYS = frozenset({b"Software", b"Creation Time", b"dpi"})
 _MAX_TEXT = 1 << 20
 
 

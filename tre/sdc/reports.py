@@ -31,8 +31,8 @@ _FOOTERS = {
         + r"\s*$"
     ),
     "n": re.compile(
-        r"(?i)(?:^|[\s(;,])(?:n|N|no\.?\s*observations|number\s+of\s+obs(?:ervations)?|nobs|"
-        r"observations|観測数|対象者数|症例数|サンプルサイズ)\s*[:=：]\s*" + _NUMBER
+        r"(?i)(?:^|[\s(;,\"'])(?:n|N|no\.?\s*observations|number\s+of\s+obs(?:ervations)?|"
+        r"nobs|n_obs|observations|観測数|対象者数|症例数|サンプルサイズ)[\"']?\s*[:=：]\s*" + _NUMBER
     ),
     "df_resid": re.compile(
         r"(?i)(?:df\s*resid(?:uals)?|residual\s+df|df\s+residuals|残差自由度)\s*[:=：]?\s*"
@@ -164,6 +164,16 @@ def _json_table(node: Any) -> TableData | None:
             }
             if len(scalars) >= 2 and any(isinstance(v, int | float) for v in scalars.values()):
                 return table_from_arrow(pa.table({k: [_scalar(v)] for k, v in scalars.items()}))
+            # Labels as keys, numbers as values: a one-way table ({"I10": 812, ...}).
+            numbers = {
+                str(k): v
+                for k, v in node.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            }
+            if len(numbers) >= 3 and len(numbers) >= 0.5 * len(node):
+                return table_from_arrow(
+                    pa.table({"label": list(numbers), "value": list(numbers.values())})
+                )
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
         return None
     return None

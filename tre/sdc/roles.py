@@ -22,7 +22,7 @@ _COUNT_NAME = re.compile(
 )
 _MAGNITUDE_NAME = re.compile(
     r"(mean|avg|average|median|sum|cost|amount|rate|ratio|pct|percent|proportion|share|std|"
-    r"stdev|variance|min|max|平均|合計|中央値|費用|金額)",
+    r"stdev|variance|(^|_)(min|max)(_|$)|平均|合計|中央値|費用|金額)",
     re.IGNORECASE,
 )
 _EXTREME_NAME = re.compile(r"^(min|max|minimum|maximum|最小|最大)(_|$)|_(min|max)$", re.I)

@@ -134,7 +134,7 @@ _COEF = re.compile(
     r"hazard[ _]ratio|rr|irr|exp\(b\)|係数|回帰係数|推定値|偏回帰係数|オッズ比|ハザード比)$"
 )
 _SE = re.compile(
-    r"(?i)^(std\.? ?err\.?|se|s\.e\.|std_err|standard error|t|z|t value|z value|"
+    r"(?i)^(std\.? ?err\.?|std\.?[ _]?error|se|s\.e\.|std_err|standard error|t|z|t value|z value|"
     r"p>\|t\||p>\|z\||p|p_value|pvalue|p-value|pr\(>\|t\|\)|pr\(>\|z\|\)|"
     r"(95% ?)?ci|(95% ?)?conf\.? int\.?|lower|upper|\[0\.025|0\.975\]|"
     r"標準誤差|p値|t値|z値|(95%)?信頼区間)$"
@@ -151,6 +151,7 @@ def regression_rules(
     params: SdcParams,
     stated_n: float | None = None,
     stated_df: float | None = None,
+    stated: bool = False,
 ) -> list[Finding]:
     """Residual degrees of freedom of a regression summary: stated (a df column, row or
     note), or the number of observations (a column, a row, a note) minus the number of
@@ -161,8 +162,8 @@ def regression_rules(
     if df_value is None and df_column and df_column in table.numeric:
         found = pc.min(table.numeric[df_column]).as_py()
         df_value = None if found is None else float(found)
-    if df_value is None and is_coef_table and stated_df is not None:
-        df_value = stated_df
+    if df_value is None and (is_coef_table or stated) and stated_df is not None:
+        df_value = stated_df  # a model summary in a report: its df is stated in the text
     if df_value is None and is_coef_table:
         n_obs = _labelled_value(table, _N_OBS)
         n_column = next((n for n in table.names if re.match(_N_OBS, n)), None)

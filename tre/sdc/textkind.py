@@ -31,7 +31,7 @@ def parse_text(text: str, extension: str) -> tuple[str, TableData | None, list[F
     if extension == "md" or re.match(r"^\s*#", text):
         return "md", None, [], None
     delimiter = sniff_delimiter(text)
-    if delimiter is None:
+    if delimiter is None or len(text.strip().splitlines()) < 2:  # a table has a row
         return "txt", None, [], None
     try:
         table = read_delimited(text, delimiter)
