@@ -48,16 +48,26 @@ def acro_status(spec: dict[str, Any], persons: Any, claims: Any) -> str:
 
         df = claims.head(spec.get("rows", len(claims)))
         y = np.log(df["cost"])
-        x = pd.DataFrame({"age": df["age"], "male": (df["sex"] == "M").astype(float),
-                          "kanto": (df["region"] == "Kanto").astype(float)})
+        x = pd.DataFrame(
+            {
+                "age": df["age"],
+                "male": (df["sex"] == "M").astype(float),
+                "kanto": (df["region"] == "Kanto").astype(float),
+            }
+        )
         session.ols(y, acro.add_constant(x))
     else:
         dims = [*spec["index"], *([spec["columns"]] if spec.get("columns") else [])]
         uses_claims = "icd10" in dims or spec.get("values") == "cost"
         df = claims if uses_claims else persons
         if spec.get("where"):
-            df = df.query(spec["where"].replace(" AND ", " and ").replace(" IN ", " in ")
-                          .replace("(", "[").replace(")", "]"))
+            df = df.query(
+                spec["where"]
+                .replace(" AND ", " and ")
+                .replace(" IN ", " in ")
+                .replace("(", "[")
+                .replace(")", "]")
+            )
         if uses_claims and not spec.get("values"):
             df = df.drop_duplicates(["person_id", *dims])  # persons, not claims
         index = [df[c] for c in spec["index"]]
@@ -65,8 +75,12 @@ def acro_status(spec: dict[str, Any], persons: Any, claims: Any) -> str:
         if columns is None:  # a one-way table: ACRO's crosstab needs two axes
             columns = df["sex"].map(lambda _v: "all")
         values = df[spec["values"]] if spec.get("values") else None
-        session.crosstab(index[0] if len(index) == 1 else index, columns, values=values,
-                         aggfunc=spec.get("aggfunc"))
+        session.crosstab(
+            index[0] if len(index) == 1 else index,
+            columns,
+            values=values,
+            aggfunc=spec.get("aggfunc"),
+        )
     return str(session.results.get_index(-1).status)
 
 
@@ -84,18 +98,26 @@ def main() -> None:
         safe = [c for c in cases if c.expected == "pass"]
         caught = sum(verdicts[c.file] == "block" for c in blocks)
         false_blocks = sum(verdicts[c.file] == "block" for c in safe)
-        print(f"corpus: {len(cases)} outputs, {len(blocks)} disclosive, {len(safe)} safe, "
-              f"{len(cases) - len(blocks) - len(safe)} for review")
-        print(f"recall (disclosive blocked): {caught}/{len(blocks)} = "
-              f"{100 * caught / len(blocks):.1f}%")
-        print(f"false blocks (safe blocked): {false_blocks}/{len(safe)} = "
-              f"{100 * false_blocks / len(safe):.1f}%")
+        print(
+            f"corpus: {len(cases)} outputs, {len(blocks)} disclosive, {len(safe)} safe, "
+            f"{len(cases) - len(blocks) - len(safe)} for review"
+        )
+        print(
+            f"recall (disclosive blocked): {caught}/{len(blocks)} = "
+            f"{100 * caught / len(blocks):.1f}%"
+        )
+        print(
+            f"false blocks (safe blocked): {false_blocks}/{len(safe)} = "
+            f"{100 * false_blocks / len(safe):.1f}%"
+        )
         agree = sum(verdicts[c.file] == c.expected for c in cases)
         print(f"verdict as expected: {agree}/{len(cases)}; tre.sdc: {ours:.2f} s for all")
         expressible = [c for c in cases if c.acro]
         pdp, pdc = persons.to_pandas(), pq.read_table(folder / "claims.parquet").to_pandas()
-        print(f"\nACRO 1.0.2 on the {len(expressible)} outputs it can express "
-              "(computed from the microdata):")
+        print(
+            f"\nACRO 1.0.2 on the {len(expressible)} outputs it can express "
+            "(computed from the microdata):"
+        )
         print(f"{'output':38} {'expected':9} {'tre.sdc':8} {'ACRO':7}")
         start = time.perf_counter()
         disagree = 0
@@ -104,8 +126,10 @@ def main() -> None:
             ours_blocks = verdicts[case.file] == "block"
             disagree += (status != "pass") != ours_blocks
             print(f"{case.file:38} {case.expected:9} {verdicts[case.file]:8} {status:7}")
-        print(f"ACRO: {time.perf_counter() - start:.2f} s; ACRO fail/review where tre.sdc does "
-              f"not block, or the reverse: {disagree}")
+        print(
+            f"ACRO: {time.perf_counter() - start:.2f} s; ACRO fail/review where tre.sdc does "
+            f"not block, or the reverse: {disagree}"
+        )
 
 
 if __name__ == "__main__":

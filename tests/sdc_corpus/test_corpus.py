@@ -35,6 +35,7 @@ def test_corpus_verdicts(corpus: tuple[Path, list[Case]]) -> None:
     safe = [c for c in cases if c.expected == "pass"]
     false_blocks = [c.file for c in safe if verdicts[c.file] == "block"]
     assert len(false_blocks) <= 0.03 * len(safe), false_blocks
-    wrong = {c.file: (c.expected, verdicts[c.file]) for c in cases
-             if verdicts[c.file] != c.expected}
+    wrong = {
+        c.file: (c.expected, verdicts[c.file]) for c in cases if verdicts[c.file] != c.expected
+    }
     assert wrong == {}

@@ -351,8 +351,9 @@ def _text_findings(
             report.add(finding)
     report.findings += row_level_text(text, context)
     if facts.df_resid is not None and not any(is_regression_table(t) for t in tables):
-        report.findings += regression_rules(TableData(names=[], raw=pa.table({})), params,
-                                            stated_df=facts.df_resid, stated=True)
+        report.findings += regression_rules(
+            TableData(names=[], raw=pa.table({})), params, stated_df=facts.df_resid, stated=True
+        )
     if prose:
         report.add(
             Finding(

@@ -63,9 +63,7 @@ def _scale(name: str, values: np.ndarray) -> float:
 def derived_counts(table: TableData, roles: Roles, params: SdcParams) -> list[Finding]:
     """Numerators recovered as denominator x rate, below the threshold."""
     rates = [
-        n
-        for n in roles.magnitudes
-        if (_PERCENT.search(n) or _PER.search(n)) and n in table.numeric
+        n for n in roles.magnitudes if (_PERCENT.search(n) or _PER.search(n)) and n in table.numeric
     ]
     counts = [c for c in roles.counts if not _PERCENT.search(c)]
     if not rates or not counts:

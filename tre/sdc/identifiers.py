@@ -137,8 +137,9 @@ def identifier_column(name: str, values: pa.Array, counts_by_code: bool) -> bool
         return False
     if _CATEGORY_COLUMN.search(name):
         return False
-    lengths = np.asarray(pc.utf8_length(pc.utf8_trim_whitespace(values)).to_numpy(
-        zero_copy_only=False))[found.medium]
+    lengths = np.asarray(
+        pc.utf8_length(pc.utf8_trim_whitespace(values)).to_numpy(zero_copy_only=False)
+    )[found.medium]
     # Coding systems' codes are short; a long distinct number is a person's or a record's.
     if counts_by_code and (len(lengths) == 0 or np.median(lengths) < 10):
         return False

@@ -32,7 +32,8 @@ _FOOTERS = {
     ),
     "n": re.compile(
         r"(?i)(?:^|[\s(;,\"'])(?:n|N|no\.?\s*observations|number\s+of\s+obs(?:ervations)?|"
-        r"nobs|n_obs|observations|観測数|対象者数|症例数|サンプルサイズ)[\"']?\s*[:=：]\s*" + _NUMBER
+        r"nobs|n_obs|observations|観測数|対象者数|症例数|サンプルサイズ)[\"']?\s*[:=：]\s*"
+        + _NUMBER
     ),
     "df_resid": re.compile(
         r"(?i)(?:df\s*resid(?:uals)?|residual\s+df|df\s+residuals|残差自由度)\s*[:=：]?\s*"
