@@ -28,7 +28,7 @@ from tre.sdc.images import image_parts
 from tre.sdc.ndb import FACILITY, ndb_rules
 from tre.sdc.params import SdcParams
 from tre.sdc.reports import TextFacts, tables_in_json, tables_in_text, text_facts
-from tre.sdc.roles import assign_roles
+from tre.sdc.roles import assign_roles, total_rows
 from tre.sdc.rowlevel import row_level_rules
 from tre.sdc.tables import (
     formula_rules,
@@ -43,6 +43,7 @@ from tre.sdc.text import (
     decode,
     read_delimited,
     sniff_delimiter,
+    table_from_arrow,
 )
 from tre.sdc.textkind import parse_text
 
@@ -69,6 +70,8 @@ class CheckContext:
     - `person_ids`: the extract's person identifiers (set, Arrow array, or a one-column DuckDB
       relation); `n_persons`: how many persons the extract holds.
     - `earlier_releases`: tables (paths or TableData) the project has released before.
+    - `companions`: the other tables of the same request (paths or TableData): a total in
+      one file can recover a cell hidden or left out in another.
     - `microdata` (path to Parquet/CSV, Arrow table or DuckDB relation) with `by`, `value`,
       `unit`, `stat`: recompute contributors per cell for threshold and dominance.
     - `cell_stats`: contributor statistics already computed (e.g. from a verified sidecar),
@@ -79,6 +82,7 @@ class CheckContext:
     person_ids: Any = None
     n_persons: int | None = None
     earlier_releases: Sequence[str | Path | TableData] = ()
+    companions: Sequence[str | Path | TableData] = ()
     microdata: Any = None
     by: Sequence[str] = ()
     value: str | None = None
@@ -450,11 +454,52 @@ def check_table(
         )
     findings += regression_rules(table, params, facts.n, facts.df_resid)
     findings += within_table(table, roles, params, facts.total)
+    findings += across_companions(table, params, [_load_table(c) for c in context.companions])
     earlier = [_load_table(e) for e in context.earlier_releases]
     findings += against_releases(
         table, roles, params, [e for e in earlier if e is not None], context.stat
     )
     return findings
+
+
+def across_companions(
+    table: TableData, params: SdcParams, companions: list[TableData | None]
+) -> list[Finding]:
+    """Differencing across the files of one request: a file with the same columns read
+    together with this one (a total row in one, the categories in the other), or a file
+    whose only figure is a total of this table's only count column."""
+    roles = assign_roles(table)
+    found: list[Finding] = []
+    for other in companions:
+        if other is None or other.num_rows == 0:
+            continue
+        if [n.strip() for n in other.names] == [n.strip() for n in table.names]:
+            union = table_from_arrow(
+                pa.concat_tables([table.raw, other.raw.rename_columns(table.names)])
+            )
+            union_roles = assign_roles(union)
+            alone = {
+                (f.rule, tuple(c)) for f in within_table(table, roles, params) for c in f.cells
+            }
+            for finding in within_table(union, union_roles, params):
+                if all((finding.rule, tuple(c)) in alone for c in finding.cells):
+                    continue  # this file shows as much on its own
+                finding.cells = [c for c in finding.cells if c[0] < table.num_rows]
+                found.append(_across(finding))
+        elif other.num_rows == 1 and len(roles.counts) == 1:
+            name = roles.counts[0]
+            if name in other.numeric and not total_rows(table, roles.labels):
+                value = other.numeric[name][0].as_py()
+                if value is not None:
+                    found += [_across(f) for f in within_table(table, roles, params, value)]
+    return found
+
+
+def _across(finding: Finding) -> Finding:
+    finding.message = _("With another file of this request: {detail}").format(
+        detail=finding.message
+    )
+    return finding
 
 
 def _load_table(item: str | Path | TableData) -> TableData | None:
@@ -464,8 +509,10 @@ def _load_table(item: str | Path | TableData) -> TableData | None:
         decoded = decode(Path(item).read_bytes())
     except (OSError, DecodeProblem):
         return None
-    delimiter = sniff_delimiter(decoded.text)
-    return read_delimited(decoded.text, delimiter) if delimiter else None
+    try:  # one column has no delimiter to find, and is still a table
+        return read_delimited(decoded.text, sniff_delimiter(decoded.text) or ",")
+    except (pa.ArrowInvalid, ValueError):
+        return None
 
 
 __all__ = ["CheckContext", "check_file", "check_table"]
