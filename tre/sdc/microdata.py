@@ -34,7 +34,9 @@ def cell_statistics(
     nk_n: int = 2,
 ) -> pa.Table:
     """One row per cell: `by` columns (as text), `stat_value`, `n_records`, `n_units`,
-    `total`, `top1`, `top2`, `top_n` (sum of the `nk_n` largest), `n_negative`.
+    `total`, `top1`, `top2`, `top_n` (sum of the `nk_n` largest), `n_negative`, and the two
+    smallest contributions `bottom1`, `bottom2` (for minima and for cells whose contributors
+    all give one value).
 
     `source` is a relation name or parenthesised query already valid on `con`.
     """
@@ -59,7 +61,7 @@ def cell_statistics(
             SELECT {key_list}, {identifier(unit)} AS __u, sum(__v) AS __c FROM src GROUP BY ALL),
         contrib AS (
             SELECT {key_list}, sum(__c) AS total, max(__c, {k}) AS top, count(*) AS n_units,
-                   count(*) FILTER (WHERE __c < 0) AS n_negative
+                   count(*) FILTER (WHERE __c < 0) AS n_negative, min(__c, 2) AS bottom
             FROM per_unit GROUP BY ALL),
         figures AS (
             SELECT {key_list}, {stat_sql} AS stat_value, count(*) AS n_records
@@ -71,7 +73,7 @@ def cell_statistics(
         cells AS (
             SELECT {key_list}, {stat_sql} AS stat_value, count(*) AS n_records,
                    count(*) AS n_units, sum(__v) AS total, max(__v, {k}) AS top,
-                   count(*) FILTER (WHERE __v < 0) AS n_negative
+                   count(*) FILTER (WHERE __v < 0) AS n_negative, min(__v, 2) AS bottom
             FROM src GROUP BY ALL)"""
         select_src = f"SELECT {key_list}, {val} AS __v FROM {source}"
     sql = f"""
@@ -86,7 +88,9 @@ def cell_statistics(
            cells.top[1]::DOUBLE AS top1,
            coalesce(cells.top[2], 0)::DOUBLE AS top2,
            coalesce(list_sum(cells.top[1:{int(nk_n)}]), 0)::DOUBLE AS top_n,
-           coalesce(cells.n_negative, 0) AS n_negative
+           coalesce(cells.n_negative, 0) AS n_negative,
+           cells.bottom[1]::DOUBLE AS bottom1,
+           coalesce(cells.bottom[2], cells.bottom[1])::DOUBLE AS bottom2
     FROM grid LEFT JOIN cells USING ({key_list})
     ORDER BY ALL
     """
@@ -124,7 +128,17 @@ def cell_flags(stats: pa.Table, params: SdcParams, stat: str) -> dict[str, np.nd
         flags["nk-dominance"] = (share >= params.nk_k) & ~negative & (n > 0)
         flags["p-ratio"] = (p_val < params.p_ratio) & ~negative & (n > 0)
         flags["negative-values"] = negative
+    if stat in MAGNITUDES and "bottom1" in stats.column_names:
+        top1, bottom1, bottom2 = _np(stats, "top1"), _np(stats, "bottom1"), _np(stats, "bottom2")
+        flags["same-value"] = (n >= 2) & (bottom1 == top1)
+        if stat == "max":
+            flags["single-extreme"] = (n > 0) & (top1 > _np(stats, "top2"))
+        elif stat == "min":
+            flags["single-extreme"] = (n > 0) & ((bottom1 < bottom2) | (n == 1))
     return flags
+
+
+MAGNITUDES = ("sum", "mean", "median", "max", "min")
 
 
 def _np(stats: pa.Table, name: str) -> np.ndarray:
@@ -158,6 +172,20 @@ MESSAGES = {
         (
             "In {n} cells the others contribute less than {p}% of the largest contributor (p% "
             "rule): the largest could be estimated."
+        ),
+    ),
+    "same-value": (
+        "block",
+        (
+            "In {n} cells every contributor has the same value: publishing the figure tells "
+            "each of them their value."
+        ),
+    ),
+    "single-extreme": (
+        "block",
+        (
+            "{n} cells show a maximum or minimum that only one contributor has: it is that "
+            "person's value."
         ),
     ),
     "negative-values": (
