@@ -58,17 +58,22 @@ def acro_status(spec: dict[str, Any], persons: Any, claims: Any) -> str:
         session.ols(y, acro.add_constant(x))
     else:
         dims = [*spec["index"], *([spec["columns"]] if spec.get("columns") else [])]
-        uses_claims = "icd10" in dims or spec.get("values") == "cost"
+        where = spec.get("where", "")
+        uses_claims = (
+            "icd10" in dims
+            or "icd10" in where
+            or spec.get("values") == "cost"
+            or spec.get("records", False)
+        )
         df = claims if uses_claims else persons
-        if spec.get("where"):
+        if where:
             df = df.query(
-                spec["where"]
-                .replace(" AND ", " and ")
+                where.replace(" AND ", " and ")
                 .replace(" IN ", " in ")
                 .replace("(", "[")
                 .replace(")", "]")
             )
-        if uses_claims and not spec.get("values"):
+        if uses_claims and not spec.get("values") and not spec.get("records"):
             df = df.drop_duplicates(["person_id", *dims])  # persons, not claims
         index = [df[c] for c in spec["index"]]
         columns = df[spec["columns"]] if spec.get("columns") else None

@@ -26,7 +26,7 @@ import struct
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,8 @@ class Case:
     profile: str = "acro"
     person_ids: bool = False  # checked with the extract's person identifiers
     acro: dict[str, Any] | None = None  # how ACRO 1.0.2 computes the same output
+    # checked with the microdata it was computed from: {"file", "by", "value", "stat"}
+    microdata: dict[str, Any] | None = None
     tags: list[str] = field(default_factory=list)
 
 
@@ -90,6 +92,13 @@ def microdata(seed: int = SEED) -> tuple[pa.Table, pa.Table]:
     n = len(owner)
     code_p = 1 / np.arange(1, len(CODES) + 1) ** 0.6
     days = rng.integers(0, 365, n)
+    icd10 = np.array(CODES)[rng.choice(len(CODES), n, p=code_p / code_p.sum())]
+    cost = np.round(rng.lognormal(8.5, 0.8, n))
+    # One breast-cancer patient in Shikoku with a very expensive treatment: that cell's
+    # total is one person's, whatever its count.
+    region_of_claim = np.array(REGIONS)[region][owner]
+    outlier = np.flatnonzero((icd10 == "C50") & (region_of_claim == "Shikoku"))[0]
+    cost[outlier] = 60_000_000
     claims = pa.table(
         {
             "person_id": pa.array(ids).take(pa.array(owner)),
@@ -97,9 +106,9 @@ def microdata(seed: int = SEED) -> tuple[pa.Table, pa.Table]:
             "age": persons.column("age").take(pa.array(owner)),
             "age_band": persons.column("age_band").take(pa.array(owner)),
             "region": persons.column("region").take(pa.array(owner)),
-            "icd10": np.array(CODES)[rng.choice(len(CODES), n, p=code_p / code_p.sum())],
+            "icd10": icd10,
             "service_date": (np.datetime64("2023-01-01") + days).astype(str),
-            "cost": np.round(rng.lognormal(8.5, 0.8, n)),
+            "cost": cost,
         }
     )
     return persons, claims
@@ -248,8 +257,10 @@ def build(folder: Path, seed: int = SEED) -> list[Case]:
         _hidden,
         _profiles,
         _more_styles,
+        _with_microdata,
     ):
         maker(data, add)
+    _write_subsets(data, folder)
     (folder / "manifest.json").write_text(
         json.dumps([asdict(c) for c in cases], ensure_ascii=False, indent=1), encoding="utf-8"
     )
@@ -1341,6 +1352,101 @@ def _profiles(d: Data, add: Add) -> None:
     )
 
 
+SUBSETS = {
+    "claims_c50.parquet": "SELECT * FROM claims WHERE icd10 = 'C50'",
+    "claims_i10.parquet": "SELECT * FROM claims WHERE icd10 = 'I10'",
+    "claims_100.parquet": "SELECT * FROM claims WHERE age >= 100 AND region <> 'Chugoku'",
+}
+
+
+def _write_subsets(d: Data, folder: Path) -> None:
+    """The microdata behind the cases checked with theirs."""
+    for name, sql in SUBSETS.items():
+        pq.write_table(d.con.sql(sql).to_arrow_table(), folder / name)
+
+
+def _with_microdata(d: Data, add: Add) -> None:
+    """Outputs checked with the microdata they were computed from: what the file alone
+    cannot show (one person's dominance, claims counted as people)."""
+    c50 = d.rows(
+        "SELECT region, count(DISTINCT person_id), round(avg(cost)) FROM claims "
+        "WHERE icd10 = 'C50' GROUP BY 1 ORDER BY 1"
+    )
+    mean = {"by": ["region"], "value": "cost", "stat": "mean"}
+    add(
+        "micro_dominance.csv",
+        delimited(["region", "patients", "mean_cost"], c50),
+        _c(
+            "block",
+            "nk-dominance",
+            "every cell has over 100 patients, but in one a single patient's treatment is "
+            "nearly all of the total",
+            microdata={"file": "claims_c50.parquet", **mean},
+            acro={
+                "kind": "crosstab",
+                "index": ["region"],
+                "columns": None,
+                "values": "cost",
+                "aggfunc": "mean",
+                "where": "icd10 == 'C50'",
+            },
+        ),
+    )
+    add(
+        "micro_dominance_ja.csv",
+        delimited(["地域", "患者数", "平均費用"], c50),
+        _c(
+            "block",
+            "nk-dominance",
+            "the same, Japanese headers (cells matched by label)",
+            microdata={"file": "claims_c50.parquet", **mean},
+        ),
+    )
+    i10 = d.rows(
+        "SELECT region, count(DISTINCT person_id), round(avg(cost)) FROM claims "
+        "WHERE icd10 = 'I10' GROUP BY 1 ORDER BY 1"
+    )
+    add(
+        "micro_safe_mean.csv",
+        delimited(["region", "patients", "mean_cost"], i10),
+        _c(
+            "pass",
+            "nk-dominance",
+            "large cells, no dominant contributor, checked from microdata",
+            microdata={"file": "claims_i10.parquet", **mean},
+            acro={
+                "kind": "crosstab",
+                "index": ["region"],
+                "columns": None,
+                "values": "cost",
+                "aggfunc": "mean",
+                "where": "icd10 == 'I10'",
+            },
+        ),
+    )
+    claims100 = d.rows(
+        "SELECT region, count(*) FROM claims WHERE age >= 100 AND region <> 'Chugoku' "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    add(
+        "micro_claims_not_people.csv",
+        delimited(["region", "claims"], claims100),
+        _c(
+            "block",
+            "threshold",
+            "every cell counts at least 10 claims, but some come from 3 or 4 people",
+            microdata={"file": "claims_100.parquet", "by": ["region"], "stat": "count"},
+            acro={
+                "kind": "crosstab",
+                "index": ["region"],
+                "columns": None,
+                "records": True,
+                "where": "age >= 100 and region != 'Chugoku'",
+            },
+        ),
+    )
+
+
 def _more_styles(d: Data, add: Add) -> None:
     """More analysts: the same kinds of output in other hands."""
     rb = d.rows("SELECT region, age_band, count(*) FROM persons GROUP BY ALL ORDER BY ALL")
@@ -1524,4 +1630,13 @@ def check_case(folder: Path, case: Case, person_ids: pa.Array | None = None) -> 
 
     params = SdcParams.profile_named(case.profile)
     context = CheckContext(filename=case.file, person_ids=person_ids if case.person_ids else None)
+    if case.microdata:
+        spec = case.microdata
+        context = replace(
+            context,
+            microdata=folder / spec["file"],
+            by=spec["by"],
+            value=spec.get("value"),
+            stat=spec.get("stat"),
+        )
     return check_file(folder / case.file, params, context)

@@ -132,9 +132,11 @@ def test_same_value_and_single_maximum_from_microdata(tmp_path: Path) -> None:
     table = write_csv(tmp_path / "t.csv", ["g", "mean_cost"], [["a", 500], ["b", 105.0]])
     found = rules(check(table, microdata=micro, by=["g"], value="cost", stat="mean"))
     assert found["same-value"] == "block"
-    assert cells_of(check(table, microdata=micro, by=["g"], value="cost", stat="mean"),
-                    "same-value") == {(0, "mean_cost")}
+    assert cells_of(
+        check(table, microdata=micro, by=["g"], value="cost", stat="mean"), "same-value"
+    ) == {(0, "mean_cost")}
     top = write_csv(tmp_path / "m.csv", ["g", "max_cost"], [["a", 500], ["b", 151]])
-    flagged = cells_of(check(top, microdata=micro, by=["g"], value="cost", stat="max"),
-                       "single-extreme")
+    flagged = cells_of(
+        check(top, microdata=micro, by=["g"], value="cost", stat="max"), "single-extreme"
+    )
     assert flagged == {(1, "max_cost")}  # in a, twelve people share the maximum
