@@ -336,6 +336,14 @@ def _text_findings(
             )
         )
     _require_allowed(report, kind, params)
+    if kind == "md" and filetype.has_active_content(text):  # Markdown renders raw HTML
+        report.add(
+            Finding(
+                "active-content",
+                "block",
+                _("The file contains script or embedded active content."),
+            )
+        )
     facts = text_facts(text)
     if table is not None:
         for finding in check_table(table, params, context, facts):

@@ -118,6 +118,11 @@ def _share(mask: np.ndarray, non_empty: np.ndarray) -> float:
     return float(mask.sum()) / total if total else 0.0
 
 
+def person_column(name: str) -> bool:
+    """Whether a header names persons or records (patient_id, 被保険者番号, claim_id, ...)."""
+    return bool(_PERSON_COLUMN.search(name)) and not _CATEGORY_COLUMN.search(name)
+
+
 def identifier_column(name: str, values: pa.Array, counts_by_code: bool) -> bool:
     """Whether a label column holds identifiers of persons or records.
 
@@ -208,6 +213,7 @@ __all__ = [
     "TokenShapes",
     "identifier_column",
     "identifier_headers",
+    "person_column",
     "shapes",
     "shortened_matches",
     "strong_tokens",

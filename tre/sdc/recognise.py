@@ -30,12 +30,17 @@ _ATTRIBUTE = re.compile(
 )
 _PERSON_HEADER = re.compile(
     r"(?i)^\s*(patient|person|subject|case|pt|p|id|individual|participant|member|"
-    r"患者|症例|対象者|被保険者)[\s_#.:-]*[A-Za-z0-9]+\s*$"
+    r"患者|症例|対象者|被保険者)[\s_#.:-]*([0-9]+|[A-Za-z]|[Ａ-Ｚ])\s*$"
 )
 _FULL_DATE = (
     r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T].*)?$"
     r"|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$"
     r"|^\d{4}年\d{1,2}月\d{1,2}日$"
+)
+_STATISTIC = re.compile(
+    r"(?i)(^n$|^n_|_n$|count|freq|number|patients|persons|people|cases|mean|avg|average|median|"
+    r"sum|total|std|sd$|variance|rate|ratio|pct|percent|proportion|share|"
+    r"人数|件数|患者数|例数|平均|合計|中央値|割合|率|標準偏差)"
 )
 _SEX_VALUE = r"(?i)^(m|f|male|female|man|woman|男|女|男性|女性|1|2)$"
 QUASI_IDENTIFIER = re.compile(
@@ -109,9 +114,10 @@ def records(table: TableData, roles: Roles, min_rows: int) -> Records | None:
     key = pc.filter(_keys(table, keys), pa.array(keep))
     distinct = int(pc.count_distinct(key).as_py() or 0)
     repeated = distinct < rows
-    counted = bool(set(roles.counts) & roles.named)
-    if repeated and counted:
-        return None  # a long table with a repeated label: odd, but it publishes counts
+    # Columns named as counts or statistics (n, mean_cost, 割合) make an aggregate; a
+    # measure (cost, 点数) may be a record's own.
+    if any(_STATISTIC.search(n) for n in roles.values if n in roles.named):
+        return None
     if not repeated:
         levels = [
             int(

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from tre.sdc._i18n import _
 from tre.sdc.findings import Finding
-from tre.sdc.identifiers import identifier_column, shortened_matches
+from tre.sdc.identifiers import identifier_column, person_column, shortened_matches
 from tre.sdc.params import SdcParams
 from tre.sdc.recognise import records, transposed
 from tre.sdc.roles import Roles
@@ -101,7 +101,17 @@ def row_level_rules(
         )
     matched = {c for _r, c in id_cells}
     counts_by_code = bool(roles.counts)
-    candidates = [n for n in table.names if n not in roles.named and n not in matched]
+    candidates = [
+        n
+        for n in table.names
+        if n not in roles.named
+        and n not in matched
+        and (
+            n in roles.labels
+            or person_column(n)
+            or _long_numbers(table.raw.column(n).combine_chunks())
+        )
+    ]
     id_like = [
         n
         for n in candidates
@@ -140,6 +150,14 @@ def row_level_rules(
     if not id_like and not id_cells:
         findings += _records(table, roles, params)
     return findings
+
+
+def _long_numbers(column: pa.Array) -> bool:
+    """Numbers of nine digits or more: too large to count people in a cell, the size of
+    identifiers (a value column of counts or sums is not taken for ids below that)."""
+    lengths = pc.utf8_length(pc.utf8_trim_whitespace(column))
+    median = pc.approximate_median(lengths).as_py()
+    return median is not None and median >= 9
 
 
 def _header_ids(table: TableData, ids: pa.Array | None) -> list[Finding]:
