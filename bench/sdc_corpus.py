@@ -13,6 +13,7 @@ styles), runs every output through tre.sdc under its profile and prints:
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import sys
 import tempfile
@@ -135,6 +136,18 @@ def main() -> None:
             f"ACRO: {time.perf_counter() - start:.2f} s; ACRO fail/review where tre.sdc does "
             f"not block, or the reverse: {disagree}"
         )
+        print(
+            "(ACRO counts records: where a table counts claims, it cannot see how few people "
+            "are behind them.)"
+        )
+        result = {
+            "name": "sdc_corpus",
+            "ratio": round(false_blocks / len(safe), 4),  # share of safe outputs blocked
+            "target": 0.03,
+            "recall": round(caught / len(blocks), 4),
+            "acro_disagreements": disagree,
+        }
+        print("bench-result: " + json.dumps(result))
 
 
 if __name__ == "__main__":
