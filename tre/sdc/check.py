@@ -476,6 +476,8 @@ def across_companions(
     """Differencing across the files of one request: a file with the same columns read
     together with this one (a total row in one, the categories in the other), or a file
     whose only figure is a total of this table's only count column."""
+    if not any(c is not None for c in companions):
+        return []
     roles = assign_roles(table)
     found: list[Finding] = []
     for other in companions:

@@ -52,6 +52,12 @@ def cell_statistics(
         "min": "min(__v)",
     }[stat]
     k = max(int(nk_n), 2)
+    # The second smallest contribution matters only for a minimum (a list aggregate costs).
+    bottom = (
+        "min({v}) AS bottom1, (min({v}, 2))[2] AS bottom2"
+        if stat == "min"
+        else "min({v}) AS bottom1, NULL AS bottom2"
+    )
     # Levels seen in any cell are the levels in the data: no second scan of the source.
     grid = " CROSS JOIN ".join(f"(SELECT DISTINCT {c} FROM cells)" for c in keys)
     if unit:
@@ -61,7 +67,7 @@ def cell_statistics(
             SELECT {key_list}, {identifier(unit)} AS __u, sum(__v) AS __c FROM src GROUP BY ALL),
         contrib AS (
             SELECT {key_list}, sum(__c) AS total, max(__c, {k}) AS top, count(*) AS n_units,
-                   count(*) FILTER (WHERE __c < 0) AS n_negative, min(__c, 2) AS bottom
+                   count(*) FILTER (WHERE __c < 0) AS n_negative, {bottom.format(v="__c")}
             FROM per_unit GROUP BY ALL),
         figures AS (
             SELECT {key_list}, {stat_sql} AS stat_value, count(*) AS n_records
@@ -73,7 +79,7 @@ def cell_statistics(
         cells AS (
             SELECT {key_list}, {stat_sql} AS stat_value, count(*) AS n_records,
                    count(*) AS n_units, sum(__v) AS total, max(__v, {k}) AS top,
-                   count(*) FILTER (WHERE __v < 0) AS n_negative, min(__v, 2) AS bottom
+                   count(*) FILTER (WHERE __v < 0) AS n_negative, {bottom.format(v="__v")}
             FROM src GROUP BY ALL)"""
         select_src = f"SELECT {key_list}, {val} AS __v FROM {source}"
     sql = f"""
@@ -89,8 +95,8 @@ def cell_statistics(
            coalesce(cells.top[2], 0)::DOUBLE AS top2,
            coalesce(list_sum(cells.top[1:{int(nk_n)}]), 0)::DOUBLE AS top_n,
            coalesce(cells.n_negative, 0) AS n_negative,
-           cells.bottom[1]::DOUBLE AS bottom1,
-           coalesce(cells.bottom[2], cells.bottom[1])::DOUBLE AS bottom2
+           cells.bottom1::DOUBLE AS bottom1,
+           coalesce(cells.bottom2, cells.bottom1)::DOUBLE AS bottom2
     FROM grid LEFT JOIN cells USING ({key_list})
     ORDER BY ALL
     """

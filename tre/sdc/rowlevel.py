@@ -101,17 +101,9 @@ def row_level_rules(
         )
     matched = {c for _r, c in id_cells}
     counts_by_code = bool(roles.counts)
-    candidates = [
-        n
-        for n in table.names
-        if n not in roles.named
-        and n not in matched
-        and (
-            n in roles.labels
-            or person_column(n)
-            or _long_numbers(table.raw.column(n).combine_chunks())
-        )
-    ]
+    unnamed = [n for n in table.names if n not in roles.named and n not in matched]
+    long_numbers = _long_numbers(table, [n for n in unnamed if n not in roles.labels])
+    candidates = [n for n in unnamed if n in roles.labels or person_column(n) or n in long_numbers]
     id_like = [
         n
         for n in candidates
@@ -152,12 +144,16 @@ def row_level_rules(
     return findings
 
 
-def _long_numbers(column: pa.Array) -> bool:
-    """Numbers of nine digits or more: too large to count people in a cell, the size of
-    identifiers (a value column of counts or sums is not taken for ids below that)."""
-    lengths = pc.utf8_length(pc.utf8_trim_whitespace(column))
-    median = pc.approximate_median(lengths).as_py()
-    return median is not None and median >= 9
+def _long_numbers(table: TableData, columns: list[str]) -> set[str]:
+    """Columns of whole numbers of nine digits or more: too large to count people in a cell,
+    the size of identifiers (a column of counts or sums is not taken for ids below that)."""
+    if not columns or not table.num_rows:
+        return set()
+    hits = table.grid(
+        pc.match_substring_regex(pc.utf8_trim_whitespace(table.flat(columns)), r"^[0-9]{9,}$"),
+        columns,
+    )
+    return {c for c, share in zip(columns, hits.mean(axis=1), strict=True) if share >= 0.8}
 
 
 def _header_ids(table: TableData, ids: pa.Array | None) -> list[Finding]:
