@@ -58,6 +58,12 @@ def check(
     tier: Annotated[
         str | None, typer.Option(help="Sensitivity tier whose thresholds apply.")
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Rules of a releasing body instead of the tier's: acro, opensafely, ndb."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run the automated disclosure checks on FILE; exit 0 pass, 10 review, 11 block."""
@@ -81,7 +87,8 @@ def check(
         unit=unit,
         stat=stat,
     )
-    report = check_file(file, _params(tier), context)
+    params = SdcParams.profile_named(profile) if profile is not None else _params(tier)
+    report = check_file(file, params, context)
     emit(report.to_dict(), as_json, _render)
     raise typer.Exit(_EXIT[report.verdict])
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 from tre.sdc import filetype
 from tre.sdc._i18n import _
 from tre.sdc.contributors import contributor_findings, microdata_statistics
-from tre.sdc.derived import class_disclosure, derived_counts, rounding
+from tre.sdc.derived import class_disclosure, derived_counts, hidden_means, rounding
 from tre.sdc.differencing import against_releases, within_table
 from tre.sdc.findings import FileReport, Finding
 from tre.sdc.identifiers import strong_tokens
@@ -453,6 +453,7 @@ def check_table(
         findings += frequency_rules(table, roles, params)
         findings += magnitude_rules(table, roles, has_contributors=stats is not None)
         findings += derived_counts(table, roles, params)
+        findings += hidden_means(table, roles)
         findings += rounding(table, roles, params, verified=stats is not None)
         findings += class_disclosure(table, roles, params)
         findings += ndb_rules(table, roles, params)

@@ -206,4 +206,54 @@ def class_disclosure(table: TableData, roles: Roles, params: SdcParams) -> list[
     ]
 
 
-__all__ = ["class_disclosure", "derived_counts", "rounding"]
+_MEAN = re.compile(r"(?i)(mean|avg|average|平均)")
+
+
+def hidden_means(table: TableData, roles: Roles) -> list[Finding]:
+    """A suppressed mean recovered from the total's mean and the groups' counts:
+    mean_hidden = (mean_total x n_total - sum of mean_i x n_i) / n_hidden."""
+    counts = [c for c in roles.counts if not TOTAL_LABEL.match(c)]
+    means = [m for m in roles.magnitudes if _MEAN.search(m) and m in table.suppressed]
+    if len(counts) != 1 or not means:
+        return []
+    members = _members(table, roles)
+    totals = np.flatnonzero(~members)
+    if len(totals) != 1:
+        return []
+    n = as_numpy(table.numeric[counts[0]])
+    n_hidden = np.asarray(
+        pc.fill_null(table.suppressed[counts[0]], False).to_numpy(zero_copy_only=False)
+    )
+    found: list[tuple[int, str]] = []
+    for name in means:
+        values = as_numpy(table.numeric[name])
+        hidden = np.asarray(
+            pc.fill_null(table.suppressed[name], False).to_numpy(zero_copy_only=False)
+        )
+        total = totals[0]
+        rows = np.flatnonzero(members)
+        if (
+            hidden[rows].sum() == 1
+            and not hidden[total]
+            and np.isfinite(values[total])
+            and not n_hidden.any()
+            and np.all(np.isfinite(n[rows]))
+        ):
+            found.append((int(rows[hidden[rows]][0]), name))
+    if not found:
+        return []
+    return [
+        Finding(
+            "differencing-total",
+            "block",
+            _(
+                "{n} suppressed means can be recovered from the total's mean and the counts "
+                "of the groups; suppress a second mean or drop the total."
+            ).format(n=len(found)),
+            columns=sorted({c for _r, c in found}),
+            cells=found,
+        )
+    ]
+
+
+__all__ = ["class_disclosure", "derived_counts", "hidden_means", "rounding"]
