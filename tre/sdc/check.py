@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import stat as stat_module
+import struct
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,7 +185,18 @@ def _binary_findings(
         )
     _require_allowed(report, kind, params)
     if kind in filetype.IMAGE_KINDS:
-        report.findings += image_findings(kind, data)
+        try:
+            report.findings += image_findings(kind, data)
+        except (ValueError, IndexError, struct.error, zlib.error, MemoryError):
+            report.add(
+                Finding(
+                    "image-structure",
+                    "review",
+                    _("The image is {problem}: it cannot be read in full.").format(
+                        problem="malformed"
+                    ),
+                )
+            )
     if kind in params.allowed_types and kind in filetype.IMAGE_KINDS:
         report.add(
             Finding(

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+SAMPLE = 5000
 _HEX = "[0-9a-fA-F]"
 UUID = f"^{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}$"
 _STRONG = (
@@ -129,15 +130,20 @@ def identifier_column(name: str, values: pa.Array, counts_by_code: bool) -> bool
     `counts_by_code`: the table has count columns, so a distinct code per row may be a
     category of a frequency table rather than a person.
     """
-    found = shapes(values)
-    n = int(found.non_empty.sum())
+    values = pc.utf8_trim_whitespace(pc.cast(values, pa.string()))
+    filled = pc.filter(values, pc.fill_null(pc.not_equal(values, ""), False))
+    n = len(filled)
     if n < 2:
         return False
+    # Cardinality from every value; shapes from a spread sample of a long column.
+    distinct = float(pc.count_distinct(filled).as_py() or 0) / n
+    if len(values) > SAMPLE:
+        values = pc.take(values, pa.array(np.linspace(0, len(values) - 1, SAMPLE, dtype=np.int64)))
+    found = shapes(values)
     if _share(found.strong, found.non_empty) >= 0.9:
         return True
-    distinct = pc.count_distinct(pc.filter(values, pa.array(found.non_empty))).as_py()
     if _PERSON_COLUMN.search(name) and not _CATEGORY_COLUMN.search(name):
-        return _share(found.loose, found.non_empty) >= 0.8 and distinct >= 0.5 * n
+        return _share(found.loose, found.non_empty) >= 0.8 and distinct >= 0.5
     if _share(found.medium, found.non_empty) < 0.8:
         return False
     if _CATEGORY_COLUMN.search(name):
@@ -148,7 +154,7 @@ def identifier_column(name: str, values: pa.Array, counts_by_code: bool) -> bool
     # Coding systems' codes are short; a long distinct number is a person's or a record's.
     if counts_by_code and (len(lengths) == 0 or np.median(lengths) < 10):
         return False
-    return n >= 5 and distinct >= 0.9 * n and _uniform_length(values, found.medium)
+    return n >= 5 and distinct >= 0.9 and _uniform_length(values, found.medium)
 
 
 def _uniform_length(values: pa.Array, mask: np.ndarray) -> bool:

@@ -149,7 +149,7 @@ def transposed(table: TableData) -> bool:
     ids = identifier_headers(headers)
     if ids >= 2 and ids >= 0.5 * len(headers):
         return True
-    if table.num_rows < 2:
+    if table.num_rows < 2 or table.num_rows > 200:  # attributes of a person are few rows
         return False
     labels = table.raw.column(first).combine_chunks().to_pylist()
     attributes = sum(1 for v in labels if v and _ATTRIBUTE.match(str(v)))

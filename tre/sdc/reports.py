@@ -20,6 +20,7 @@ from tre.sdc.roles import named_value
 from tre.sdc.text import TableData, read_delimited, sniff_delimiter, table_from_arrow
 
 MAX_TABLES = 50
+MAX_BLOCKS = 2000  # paragraphs looked at for tables; a longer report is read by a person
 _DF = re.compile(r"(?i)(^df|_df$|df_|nobs|observations|自由度)")
 _MD_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _ALIGNED = re.compile(r"\S(?:\s{2,})\S")
@@ -62,8 +63,14 @@ def _number(text: str) -> float | None:
 
 def text_facts(text: str) -> TextFacts:
     facts = TextFacts()
+    # Only short lines that state something ("n = 12", "Total: 340") can hold these figures.
+    stated = "\n".join(
+        line
+        for line in text.splitlines()
+        if len(line) < 300 and ("=" in line or ":" in line or "：" in line)
+    )
     for key, pattern in _FOOTERS.items():
-        match = pattern.search(text)
+        match = pattern.search(stated)
         if match:
             setattr(facts, key, _number(match.group(1)))
     return facts
@@ -72,8 +79,8 @@ def text_facts(text: str) -> TextFacts:
 def tables_in_text(text: str) -> list[TableData]:
     """Blocks of at least two lines that split into the same number (>= 2) of fields."""
     found: list[TableData] = []
-    for block in _blocks(text):
-        if len(found) >= MAX_TABLES:
+    for seen, block in enumerate(_blocks(text)):
+        if len(found) >= MAX_TABLES or seen >= MAX_BLOCKS:
             break
         table = _block_table(block)
         if table is not None and table.num_rows >= 1:

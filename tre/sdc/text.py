@@ -216,8 +216,12 @@ def _derive_numbers(data: TableData) -> None:
         pc.match_substring_regex(flat, _LESS_THAN),
     )
     # "n (pct%)" as clinical tables print it: the count is the number before the brackets.
-    counted = pc.replace_substring_regex(flat, _COUNT_WITH_PERCENT, r"\1")
-    cleaned = pc.replace_substring(counted, ",", "")  # thousands separators
+    if (
+        pc.any(pc.match_substring(flat, "(")).as_py()
+        or pc.any(pc.match_substring(flat, "（")).as_py()
+    ):
+        flat = pc.replace_substring_regex(flat, _COUNT_WITH_PERCENT, r"\1")
+    cleaned = pc.replace_substring(flat, ",", "")  # thousands separators
     is_number = pc.match_substring_regex(cleaned, _NUMBER)
     other = pc.invert(pc.or_(pc.or_(missing, marker), is_number))
     numbers = _grid(is_number, width, rows).sum(axis=1)
