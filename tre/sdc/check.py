@@ -8,7 +8,6 @@ checked before reading, and nothing a file contains ever appears in a message.
 from __future__ import annotations
 
 import os
-import re
 import stat as stat_module
 import struct
 import zlib
@@ -23,14 +22,14 @@ from tre.sdc import filetype
 from tre.sdc._i18n import _
 from tre.sdc.contributors import contributor_findings, microdata_statistics
 from tre.sdc.derived import class_disclosure, derived_counts, hidden_means, rounding
-from tre.sdc.differencing import against_releases, within_table
+from tre.sdc.differencing import across_companions, against_releases, within_table
 from tre.sdc.findings import FileReport, Finding
 from tre.sdc.identifiers import strong_tokens
-from tre.sdc.images import image_parts
+from tre.sdc.images import image_findings, text_tokens
 from tre.sdc.ndb import FACILITY, ndb_rules
 from tre.sdc.params import SdcParams
 from tre.sdc.reports import TextFacts, tables_in_json, tables_in_text, text_facts
-from tre.sdc.roles import assign_roles, total_rows
+from tre.sdc.roles import assign_roles
 from tre.sdc.rowlevel import row_level_rules
 from tre.sdc.tables import (
     formula_rules,
@@ -45,7 +44,6 @@ from tre.sdc.text import (
     decode,
     read_delimited,
     sniff_delimiter,
-    table_from_arrow,
 )
 from tre.sdc.textkind import parse_text
 
@@ -210,63 +208,6 @@ def _binary_findings(
         )
 
 
-def image_findings(kind: str, data: bytes) -> list[Finding]:
-    """What an image carries besides its pixels: data after its end, text chunks, metadata."""
-    parts = image_parts(kind, data)
-    if parts is None:
-        return []
-    findings = []
-    if parts.problem is not None:
-        findings.append(
-            Finding(
-                "image-structure",
-                "review",
-                _("The image is {problem}: it cannot be read in full.").format(
-                    problem=parts.problem
-                ),
-            )
-        )
-    hidden = (
-        [parts.trailing.decode("utf-8", errors="replace")]
-        if parts.trailing.strip(b"\x00\r\n\t ")
-        else []
-    )
-    for where, texts in (("after-end", hidden), ("metadata", parts.texts)):
-        for text in texts:
-            holds_rows = bool(tables_in_text(text)) or strong_tokens(_tokens(text)) >= 2
-            if where == "after-end" or holds_rows:
-                findings.append(
-                    Finding(
-                        "hidden-data",
-                        "block" if holds_rows or len(text) > 64 else "review",
-                        (
-                            _(
-                                "The image carries data after its end marker, invisible to "
-                                "a viewer ({n} bytes)."
-                            )
-                            if where == "after-end"
-                            else _(
-                                "The image's text chunks or metadata hold table rows or "
-                                "identifiers ({n} characters)."
-                            )
-                        ).format(n=len(text)),
-                    )
-                )
-            elif len(text.strip()) > 0:
-                findings.append(
-                    Finding(
-                        "image-text",
-                        "review",
-                        _("The image carries text in its metadata; a reviewer must read it."),
-                    )
-                )
-    return findings
-
-
-def _tokens(text: str) -> pa.Array:
-    return pa.array(sorted(set(re.findall(r"[0-9A-Za-z+/=_-]{8,}", text))), pa.string())
-
-
 def _text_findings(
     report: FileReport,
     data: bytes,
@@ -406,7 +347,7 @@ def _require_allowed(report: FileReport, kind: str, params: SdcParams) -> None:
 def row_level_text(text: str, context: CheckContext) -> list[Finding]:
     """Person identifiers anywhere in free text: the extract's (whole or shortened), and
     tokens shaped like pseudonyms or UUIDs, which no prose needs."""
-    tokens = _tokens(text)
+    tokens = text_tokens(text)
     findings: list[Finding] = []
     if context.person_ids is not None:
         table = TableData(names=["text"], raw=pa.table({"text": tokens}))
@@ -482,48 +423,6 @@ def check_table(
         table, roles, params, [e for e in earlier if e is not None], context.stat
     )
     return findings
-
-
-def across_companions(
-    table: TableData, params: SdcParams, companions: list[TableData | None]
-) -> list[Finding]:
-    """Differencing across the files of one request: a file with the same columns read
-    together with this one (a total row in one, the categories in the other), or a file
-    whose only figure is a total of this table's only count column."""
-    if not any(c is not None for c in companions):
-        return []
-    roles = assign_roles(table)
-    found: list[Finding] = []
-    for other in companions:
-        if other is None or other.num_rows == 0:
-            continue
-        if [n.strip() for n in other.names] == [n.strip() for n in table.names]:
-            union = table_from_arrow(
-                pa.concat_tables([table.raw, other.raw.rename_columns(table.names)])
-            )
-            union_roles = assign_roles(union)
-            alone = {
-                (f.rule, tuple(c)) for f in within_table(table, roles, params) for c in f.cells
-            }
-            for finding in within_table(union, union_roles, params):
-                if all((finding.rule, tuple(c)) in alone for c in finding.cells):
-                    continue  # this file shows as much on its own
-                finding.cells = [c for c in finding.cells if c[0] < table.num_rows]
-                found.append(_across(finding))
-        elif other.num_rows == 1 and len(roles.counts) == 1:
-            name = roles.counts[0]
-            if name in other.numeric and not total_rows(table, roles.labels):
-                value = other.numeric[name][0].as_py()
-                if value is not None:
-                    found += [_across(f) for f in within_table(table, roles, params, value)]
-    return found
-
-
-def _across(finding: Finding) -> Finding:
-    finding.message = _("With another file of this request: {detail}").format(
-        detail=finding.message
-    )
-    return finding
 
 
 def _load_table(item: str | Path | TableData) -> TableData | None:

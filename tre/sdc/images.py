@@ -9,9 +9,17 @@ block the file; other text is for a reviewer.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from tre.sdc._i18n import _
+from tre.sdc.findings import Finding
+from tre.sdc.identifiers import strong_tokens
+from tre.sdc.reports import tables_in_text
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Text a plotting library writes by itself (matplotlib, Pillow, R's png()).
@@ -131,4 +139,61 @@ def image_parts(kind: str, data: bytes) -> ImageParts | None:
     return None
 
 
-__all__ = ["ImageParts", "image_parts", "jpeg_parts", "png_parts"]
+def image_findings(kind: str, data: bytes) -> list[Finding]:
+    """What an image carries besides its pixels: data after its end, text chunks, metadata."""
+    parts = image_parts(kind, data)
+    if parts is None:
+        return []
+    findings = []
+    if parts.problem is not None:
+        findings.append(
+            Finding(
+                "image-structure",
+                "review",
+                _("The image is {problem}: it cannot be read in full.").format(
+                    problem=parts.problem
+                ),
+            )
+        )
+    hidden = (
+        [parts.trailing.decode("utf-8", errors="replace")]
+        if parts.trailing.strip(b"\x00\r\n\t ")
+        else []
+    )
+    for where, texts in (("after-end", hidden), ("metadata", parts.texts)):
+        for text in texts:
+            holds_rows = bool(tables_in_text(text)) or strong_tokens(text_tokens(text)) >= 2
+            if where == "after-end" or holds_rows:
+                findings.append(
+                    Finding(
+                        "hidden-data",
+                        "block" if holds_rows or len(text) > 64 else "review",
+                        (
+                            _(
+                                "The image carries data after its end marker, invisible to "
+                                "a viewer ({n} bytes)."
+                            )
+                            if where == "after-end"
+                            else _(
+                                "The image's text chunks or metadata hold table rows or "
+                                "identifiers ({n} characters)."
+                            )
+                        ).format(n=len(text)),
+                    )
+                )
+            elif len(text.strip()) > 0:
+                findings.append(
+                    Finding(
+                        "image-text",
+                        "review",
+                        _("The image carries text in its metadata; a reviewer must read it."),
+                    )
+                )
+    return findings
+
+
+def text_tokens(text: str) -> pa.Array:
+    return pa.array(sorted(set(re.findall(r"[0-9A-Za-z+/=_-]{8,}", text))), pa.string())
+
+
+__all__ = ["ImageParts", "image_findings", "image_parts", "jpeg_parts", "png_parts", "text_tokens"]
