@@ -74,6 +74,12 @@ def check(
     tier: Annotated[
         str | None, typer.Option(help="Sensitivity tier whose thresholds apply.")
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Rules of a releasing body instead of the tier's: acro, opensafely, ndb."
+        ),
+    ] = None,
     output_format: Annotated[
         Format,
         typer.Option(
@@ -119,7 +125,8 @@ def check(
         unit=unit,
         stat=stat,
     )
-    report = check_file(file, _params(tier), context)
+    params = SdcParams.profile_named(profile) if profile is not None else _params(tier)
+    report = check_file(file, params, context)
     if output_format == Format.ACRO:
         _emit_acro(file, report, out)
     else:

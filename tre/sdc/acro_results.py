@@ -55,7 +55,7 @@ def table_columns(path: str | Path, filename: str | None = None) -> list[str] | 
         decoded = decode(Path(path).read_bytes())
     except (OSError, DecodeProblem):
         return None
-    _kind, table, _problems = parse_text(decoded.text, extension)
+    _kind, table, _problems, _document = parse_text(decoded.text, extension)
     return list(table.names) if table is not None else None
 
 
