@@ -141,7 +141,7 @@ def _after_commit(session: Session) -> None:
         return
     from tre.checkpoint import publish  # it imports this module: loaded at first commit
 
-    publish.after_commit(settings)
+    publish.sign_when_due(settings)
 
 
 @dataclass(frozen=True)

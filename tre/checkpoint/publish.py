@@ -1,10 +1,11 @@
 """Sign checkpoints of the committed chain and append them to the checkpoints file.
 
-`after_commit(settings)` runs after every transaction that recorded an audit event has
-committed (`tre.audit.record` arranges it), so a checkpoint only ever names a committed
-head: it reads the head from the database afresh. It never fails the change that called it
-(that has committed already); a checkpoint it could not write is logged, and the next
-change, the operator service's next round or `tre audit checkpoint` signs the head then.
+`sign_when_due(settings)` runs after every transaction that recorded an audit event has
+committed (`tre.audit.record` arranges it) and on each round of the hub's operator service.
+A checkpoint only ever names a committed head: the head is read from the database afresh.
+It never fails the change that called it (that has committed already); a checkpoint it
+could not write is logged, and the next change, the operator service's next round or
+`tre audit checkpoint` signs the head then.
 
 The signer follows the transparency-log rule: never sign a checkpoint inconsistent with one
 signed before. If the chain no longer extends the newest checkpoint (shortened, rewritten),
@@ -125,8 +126,9 @@ def publish(settings: Settings, *, when_due: bool = False) -> Checkpoint | None:
     return checkpoint
 
 
-def after_commit(settings: Settings) -> None:
-    """Sign the head after a committed change; log, never raise (the change is done)."""
+def sign_when_due(settings: Settings) -> None:
+    """Sign the head if a checkpoint is due; log, never raise. Run after every committed
+    change (which stands whatever happens here) and by the operator service's loop."""
     try:
         publish(settings, when_due=True)
     except CheckpointRefused as exc:

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -307,13 +308,32 @@ def test_a_torn_last_line_is_repaired_by_the_next_writer(signed: Settings) -> No
     assert sizes(signed.audit_checkpoints_path) == [0, 1, 2]
 
 
+def _age_newest(settings: Settings, hours: int) -> None:
+    """Re-sign the newest checkpoint as if made `hours` ago (no waiting in tests)."""
+    lines = settings.audit_checkpoints_path.read_text().splitlines(keepends=True)
+    newest = publish.read_checkpoint(store.decode_line(lines[-1]))
+    older = Checkpoint(
+        newest.origin, newest.size, newest.head, newest.time - timedelta(hours=hours)
+    )
+    lines[-1] = store.encode_line(note.sign(older.text(), keys.require(settings)))
+    settings.audit_checkpoints_path.write_text("".join(lines))
+
+
 def test_interval_setting_signs_at_most_every_n_seconds(signed: Settings) -> None:
     lazy = load_settings(audit_checkpoint_interval_seconds=3600)
+    _age_newest(lazy, 2)
     append(lazy, 3)
-    assert sizes(lazy.audit_checkpoints_path) == [0]  # `tre init` signed one just now
-    assert check(lazy).uncovered == 3
-    made = publish.publish(lazy)  # what the operator service and `tre audit checkpoint` do
-    assert made is not None and made.size == 3
+    assert sizes(lazy.audit_checkpoints_path) == [0, 1]  # the first change was due, not the rest
+    assert check(lazy).uncovered == 2
+    publish.sign_when_due(lazy)  # the operator service's round: not due yet
+    assert sizes(lazy.audit_checkpoints_path) == [0, 1]
+    _age_newest(lazy, 2)
+    publish.sign_when_due(lazy)  # due: the events left after the last change are covered
+    assert sizes(lazy.audit_checkpoints_path) == [0, 1, 3]
+    append(lazy, 1)
+    made = publish.publish(lazy)  # `tre audit checkpoint` signs whenever asked
+    assert made is not None and made.size == 4
+    assert check(lazy).ok
 
 
 WRITER = """
