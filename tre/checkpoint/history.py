@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -75,14 +75,17 @@ class KeyHistory:
         return [key for _start, key in self.entries]
 
 
+_HANDOVERS = (
+    select(AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.body)
+    .where(AuditEvent.action == ROTATE_ACTION, AuditEvent.seq <= bindparam("up_to"))
+    .order_by(AuditEvent.seq)
+)  # built once: it runs after every change
+
+
 def handover_rows(db: Session | Connection, up_to: int | None = None) -> list[tuple[int, str, str]]:
-    """(seq, prev_hash, body) of every handover event, oldest first."""
-    query = select(AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.body).where(
-        AuditEvent.action == ROTATE_ACTION
-    )
-    if up_to is not None:
-        query = query.where(AuditEvent.seq <= up_to)
-    return [(seq, prev, body) for seq, prev, body in db.execute(query.order_by(AuditEvent.seq))]
+    """(seq, prev_hash, body) of every handover event up to `up_to`, oldest first."""
+    limit = up_to if up_to is not None else 2**31 - 1  # the largest seq the column holds
+    return [(seq, prev, body) for seq, prev, body in db.execute(_HANDOVERS, {"up_to": limit})]
 
 
 def recorded_history(db: Session | Connection, up_to: int | None = None) -> KeyHistory:

@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -131,11 +132,11 @@ class Signer:
             raise NoteError(_("the key ID does not match the key"))
         return signer
 
-    @property
+    @cached_property
     def _private(self) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(self.seed)
 
-    @property
+    @cached_property
     def verifier(self) -> Verifier:
         public = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return Verifier(self.name, key_id(self.name, public), public)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from tre import audit
@@ -49,10 +49,13 @@ def read_checkpoint(signed: str) -> Checkpoint:
     return Checkpoint.parse(note.parse(signed).text)
 
 
+# Built once: constructing a statement costs more than running it, and this runs per change.
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == audit.HEAD_ID)
+_HASH_AT = select(AuditEvent.hash).where(AuditEvent.seq == bindparam("seq"))
+
+
 def _head(conn: Connection) -> tuple[int, str]:
-    row = conn.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == audit.HEAD_ID)
-    ).one()
+    row = conn.execute(_HEAD).one()
     return int(row[0]), str(row[1])
 
 
@@ -69,7 +72,7 @@ def _check_extends(conn: Connection, last: Checkpoint, size: int, head: str) -> 
     elif last.size == 0:
         at = audit.GENESIS_HASH
     else:
-        at = conn.execute(select(AuditEvent.hash).where(AuditEvent.seq == last.size)).scalar()
+        at = conn.execute(_HASH_AT, {"seq": last.size}).scalar()
     if at != last.head:
         raise CheckpointRefused(
             _(

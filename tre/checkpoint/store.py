@@ -2,7 +2,7 @@
 
 Writers (the command line, the portal, the hub's services: separate processes) take an
 exclusive `flock` on the file, repair a torn last line a crashed writer may have left (it
-was never a checkpoint), and append one whole line with a single write, then fsync. Readers
+was never a checkpoint), and append one whole line with a single write. Readers
 take no lock: they see whole lines, and ignore a last line without its newline.
 """
 
@@ -99,8 +99,9 @@ class LockedFile:
         size = os.lseek(self.fd, 0, os.SEEK_END)
         if size and os.pread(self.fd, 1, size - 1) != b"\n":
             os.ftruncate(self.fd, _complete_length(self.fd, size))  # a crashed writer's line
+        # No fsync: a checkpoint lost in a crash names events the database committed (and
+        # synced) already, so the next one covers them again; a torn line is repaired above.
         os.write(self.fd, encode_line(note).encode("utf-8"))
-        os.fsync(self.fd)
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, str]]:
