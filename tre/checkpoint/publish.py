@@ -102,9 +102,11 @@ def _signer_in_force(settings: Settings, signer: Signer, in_force: Verifier | No
 def publish(settings: Settings, *, when_due: bool = False) -> Checkpoint | None:
     """Sign the committed head and append it; None when it is signed already (or, with
     `when_due`, when the newest checkpoint is younger than the configured interval)."""
-    signer = keys.require(settings)
+    if not settings.audit_key_path.exists():
+        keys.require(settings)  # raises, saying how to make one
     interval = timedelta(seconds=settings.audit_checkpoint_interval_seconds)
     with CheckpointFile(settings.audit_checkpoints_path).locked() as file:
+        signer = keys.require(settings)  # read under the lock: another process may rotate
         newest = file.last()
         try:
             last = None if newest is None else read_checkpoint(newest)

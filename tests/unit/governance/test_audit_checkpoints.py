@@ -386,3 +386,27 @@ def test_checkpoints_signed_while_verifying_are_not_taken_for_a_cut(signed: Sett
     report = verify.check(walked, chain, source.read(spec), trusted, extend)
     found = report.contradiction
     assert found is not None and found.size == 5 and "shortened" in found.problem
+
+
+@pytest.mark.slow
+def test_a_rotation_among_writers_in_other_processes(signed: Settings) -> None:
+    old = keys.require(signed).verifier
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, "10", f"w{n}"],
+            env=dict(os.environ),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    append(signed, 1)
+    publish.rotate(signed, "ada")
+    append(signed, 1)
+    errors = [w.communicate(timeout=300)[1] for w in writers]
+    assert [w.returncode for w in writers] == [0, 0]
+    assert not any("Not signing" in e or "not written" in e for e in errors), errors
+    publish.publish(signed)  # whatever the writers' last commits left
+    report = check(signed, trusted=[old])
+    assert report.ok and report.chain.events == 23 and report.uncovered == 0
+    assert len(report.keys) == 2
