@@ -104,7 +104,12 @@ def _trusted_keys(history: KeyHistory, trusted: list[Verifier]) -> list[Verifier
 def _problem(walk: ChainWalk, allowed: list[Verifier], length: int, found: SourceCheckpoint) -> str:
     checkpoint = found.checkpoint
     in_force = walk.history.key_for(checkpoint.size)
-    signers = allowed if in_force is None else [k for k in allowed if k == in_force]
+    if in_force is not None and in_force not in allowed:
+        return _(
+            "the log's key at event {size} is {key}, which is neither a trusted key (--key) "
+            "nor handed over from one"
+        ).format(size=checkpoint.size, key=in_force.key_ref)
+    signers = allowed if in_force is None else [in_force]
     if not any(k.name == checkpoint.origin and found.note.signed_by(k) for k in signers):
         expected = in_force.key_ref if in_force else ", ".join(k.key_ref for k in allowed)
         return _(
