@@ -64,7 +64,7 @@ def settings_markdown() -> str:
         if hasattr(default, "__fspath__"):
             default = str(default)
         if default == "" or default == {}:
-            default = "(derived)" if name.endswith(("_dir", "_url")) else "(empty)"
+            default = "(derived)" if name.endswith(("_dir", "_url", "_file")) else "(empty)"
         description = (field.description or "").replace("|", "\\|")
         out.append(f"| `{name}` | `TRE_{name.upper()}` | `{default}` | {description} |")
     return "\n".join(out) + "\n"

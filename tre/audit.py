@@ -12,28 +12,34 @@ append locks it (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite transactions be
 IMMEDIATE), so concurrent appends queue and the chain stays linear.
 
 `record` appends inside the caller's transaction, so an event exists exactly when the
-state change it describes was committed. `verify` recomputes the chain and names the first
-event that was altered, deleted, inserted or reordered, or a tail that does not match the
-head (truncation, forged append).
+state change it describes was committed; once that transaction has committed, a signed
+checkpoint of the head is written outside the database (`tre.checkpoint.publish`).
+`verify` recomputes the chain and names the first event that was altered, deleted, inserted
+or reordered, or a tail that does not match the head (truncation, forged append). A tail cut
+together with a rewritten head verifies here; it contradicts the signed checkpoints
+(`tre.checkpoint.verify`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tre.db.engine import session_settings
 from tre.db.models import AuditEvent, AuditHead
 from tre.errors import TreError
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
+_SIGN_HOOK = "tre.audit.sign_after_commit"
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -118,7 +124,24 @@ def record(
     session.add(event)
     head.seq, head.hash = event.seq, event.hash
     session.flush()
+    _sign_after_commit(session)
     return event
+
+
+def _sign_after_commit(session: Session) -> None:
+    """Once per session: when its transaction has committed, sign a checkpoint of the head."""
+    if not session.info.get(_SIGN_HOOK):
+        session.info[_SIGN_HOOK] = True
+        orm_event.listen(session, "after_commit", _after_commit)
+
+
+def _after_commit(session: Session) -> None:
+    settings = session_settings(session)
+    if settings is None:  # a session not made by session_scope: the next change signs
+        return
+    from tre.checkpoint import publish  # it imports this module: loaded at first commit
+
+    publish.sign_when_due(settings)
 
 
 @dataclass(frozen=True)
@@ -132,14 +155,28 @@ class Verification:
     problem: str | None = None
 
 
-def verify(session: Session, batch_size: int = 1000) -> Verification:
-    """Recompute the whole chain; stop at the first event that does not fit."""
+def verify(
+    session: Session,
+    batch_size: int = 1000,
+    observe: Callable[[AuditEvent], None] | None = None,
+    after: tuple[int, str] = (0, GENESIS_HASH),
+) -> Verification:
+    """Recompute the whole chain; stop at the first event that does not fit.
+
+    `observe` is called with each event once it is known to extend the chain (checkpoint
+    verification reads hashes and key handovers on the same single pass). `after` (length,
+    hash) continues an earlier pass from there, over the events committed since.
+    """
     head = session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID)).scalar_one_or_none()
     if head is None:
         return Verification(False, 0, "", 0, "the audit head row is missing")
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    checked, prev_hash = after
+    expected_seq = checked + 1
     rows = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+        select(AuditEvent)
+        .where(AuditEvent.seq > checked)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=batch_size)
     ).scalars()
     for event in rows:
         found = _check_link(event, expected_seq, prev_hash)
@@ -147,6 +184,8 @@ def verify(session: Session, batch_size: int = 1000) -> Verification:
             return Verification(False, checked, head.hash, found[0], found[1])
         checked += 1
         expected_seq, prev_hash = event.seq + 1, event.hash
+        if observe is not None:
+            observe(event)
     last_seq = expected_seq - 1
     if head.seq != last_seq or head.hash != prev_hash:
         if head.seq > last_seq:

@@ -142,6 +142,25 @@ class Settings(BaseSettings):
         description="The name of this TRE in the records it releases (the publisher of each "
         "release's Five Safes RO-Crate).",
     )
+    audit_origin: str = Field(
+        default="localhost/tre-audit",
+        pattern=r"^[^\s+\x00-\x1f]+$",
+        description="Name of this TRE's audit log in its signed checkpoints and signing key: a "
+        "schema-less URL such as tre.example.org/audit. Set it before `tre init`; a change "
+        "takes effect with the next key rotation.",
+    )
+    audit_checkpoints_file: Path | None = Field(
+        default=None,
+        description="The append-only file of signed audit checkpoints; default "
+        "home/audit-checkpoints.jsonl.",
+    )
+    audit_checkpoint_interval_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="0: sign a checkpoint after every committed change. N: after a change only "
+        "when the newest checkpoint is N seconds old; the hub's operator service signs what is "
+        "left on its next round.",
+    )
     separation_of_duties: bool = Field(
         default=True,
         description="An approver of a project's application may not check its outputs.",
@@ -199,6 +218,20 @@ class Settings(BaseSettings):
     @cached_property
     def lake_key_path(self) -> Path:
         return self.keys_path / "lake.key"
+
+    @cached_property
+    def audit_key_path(self) -> Path:
+        return self.keys_path / "audit-signing.key"
+
+    @cached_property
+    def audit_next_key_path(self) -> Path:
+        """The incoming key of a key rotation, until the handover has committed."""
+        return self.keys_path / "audit-signing.next.key"
+
+    @cached_property
+    def audit_checkpoints_path(self) -> Path:
+        default = self.home_path / "audit-checkpoints.jsonl"
+        return (self.audit_checkpoints_file or default).absolute()
 
     @cached_property
     def db_url(self) -> str:

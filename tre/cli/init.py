@@ -1,12 +1,15 @@
-"""`tre init`: create TRE_HOME, the lake key and the control database (idempotent)."""
+"""`tre init`: create TRE_HOME, the lake key, the audit signing key and the control database,
+and sign the first audit checkpoint (idempotent)."""
 
 from __future__ import annotations
 
 import os
 import secrets
 
+from tre.checkpoint import keys, publish
 from tre.cli.common import JsonFlag, console, emit, settings
 from tre.config import Settings
+from tre.db import init_db
 from tre.i18n import _
 
 
@@ -34,27 +37,29 @@ def initialise(cfg: Settings) -> dict[str, object]:
     ):
         path.mkdir(parents=True, exist_ok=True)
     created = create_lake_key(cfg)
-    database = None
-    try:  # the control database arrives with tre.db
-        from tre.db import init_db  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        pass
-    else:
-        database = init_db(cfg)
+    signing_key_created = keys.create(cfg)
+    database = init_db(cfg)
+    publish.publish(cfg)  # the checkpoints file starts with the chain as it is now
     return {
         "home": str(cfg.home_path),
         "lake_key_created": created,
+        "audit_key_created": signing_key_created,
+        "audit_key": keys.require(cfg).verifier.vkey,
         "database": database,
     }
 
 
 def init(as_json: JsonFlag = False) -> None:
-    """Create TRE_HOME, a lake key (mode 0600) and the control database. Idempotent."""
+    """Create TRE_HOME, a lake key and an audit signing key (mode 0600) and the control
+    database; sign the first audit checkpoint. Idempotent."""
     result = initialise(settings())
 
     def render(data: dict[str, object]) -> None:
         console.print(f"{_('Initialised TRE home')}: {data['home']}")
         if not data["lake_key_created"]:
             console.print(_("Lake key already exists; it was left unchanged."))
+        console.print(
+            _("Audit signing key (public; publish it): {key}").format(key=data["audit_key"])
+        )
 
     emit(result, as_json, render)

@@ -25,6 +25,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+_SETTINGS_KEY = "tre.settings"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -69,9 +70,17 @@ def dispose_engines() -> None:
 @contextmanager
 def session_scope(settings: Settings) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
-    factory = sessionmaker(db_engine(settings), expire_on_commit=False)
+    factory = sessionmaker(
+        db_engine(settings), expire_on_commit=False, info={_SETTINGS_KEY: settings}
+    )
     with factory() as session, session.begin():
         yield session
+
+
+def session_settings(session: Session) -> Settings | None:
+    """The settings a session was opened with (for work that follows its commit)."""
+    found = session.info.get(_SETTINGS_KEY)
+    return found if isinstance(found, Settings) else None
 
 
 def alembic_config() -> Config:

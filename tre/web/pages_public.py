@@ -6,10 +6,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from tre import projects
 from tre.airlock import views
+from tre.checkpoint import public as checkpoints
 from tre.errors import InputError
 from tre.i18n import _
 from tre.users import check_username
@@ -40,8 +41,19 @@ def register(request: Request) -> HTMLResponse:
     return p.render_public(
         request,
         "register.html",
-        lambda: {"projects": projects.register(p.settings), "releases": views.register(p.settings)},
+        lambda: {
+            "projects": projects.register(p.settings),
+            "releases": views.register(p.settings),
+            "audit": checkpoints.view(p.settings),
+        },
     )
+
+
+@router.get("/register/audit-checkpoints.json")
+def audit_checkpoints(request: Request) -> JSONResponse:
+    """The newest signed checkpoint and the signing keys, for anyone to copy and keep."""
+    shown = checkpoints.view(portal(request).settings)
+    return JSONResponse(shown.to_json(), headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/catalogue", response_class=HTMLResponse)

@@ -2,7 +2,9 @@
 
 Every state change commits with its audit event, so the sequence number of the chain's head
 names the state that the register's and the catalogue's data were read from; with the current
-minute (permits begin and end by the clock) it is the key under which that data is reused. A
+minute (permits begin and end by the clock) and the size of the signed audit checkpoints file
+(a checkpoint is appended just after the commit it names) it is the key under which that data
+is reused. A
 reader then pays one one-row query instead of the policy decisions and queries that build the
 data (about 12 ms of CPU for the register), which is what keeps the public pages fast under
 many readers. Values are plain data shared by every request: treat them as read-only.
@@ -38,19 +40,24 @@ class PublicCache:
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self._settings = settings
         self._clock = clock
-        self._entries: dict[str, tuple[tuple[int, int], Any]] = {}
+        self._entries: dict[str, tuple[tuple[int, int, int], Any]] = {}
         self._lock = threading.Lock()
-        self._state: tuple[int, int] = (-1, -1)
+        self._state: tuple[int, int, int] = (-1, -1, -1)
         self._state_read_at = float("-inf")
         self._commits_seen = -1
 
-    def read_state(self) -> tuple[int, int]:
-        """(audit head sequence number, minute): changes whenever the public data may."""
+    def read_state(self) -> tuple[int, int, int]:
+        """(audit head sequence number, minute, checkpoints file size): changes whenever the
+        public data may."""
         with db_engine(self._settings).connect() as conn:
             seq = conn.execute(select(AuditHead.seq).where(AuditHead.id == HEAD_ID)).scalar()
-        return int(seq or 0), int(self._clock() // 60)
+        try:
+            signed = self._settings.audit_checkpoints_path.stat().st_size
+        except OSError:
+            signed = -1
+        return int(seq or 0), int(self._clock() // 60), signed
 
-    def state(self) -> tuple[int, int]:
+    def state(self) -> tuple[int, int, int]:
         now, commits = self._clock(), _commits[0]
         if commits != self._commits_seen or now - self._state_read_at >= STATE_CHECK_SECONDS:
             self._state, self._state_read_at, self._commits_seen = self.read_state(), now, commits

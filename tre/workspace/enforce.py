@@ -5,7 +5,9 @@ it (member removed, permit revoked or expired, project revoked). The governance 
 after a revocation or removal (`notify_hub`), and the `tre-operator` hub service runs it with
 `sync_groups` every few seconds (`python -m tre.workspace.enforce --interval N`), so nothing
 depends on a command line reaching the hub. The same loop deletes the extracts of projects
-whose right to them has ended (`tre.extract.service.delete_lapsed_extracts`).
+whose right to them has ended (`tre.extract.service.delete_lapsed_extracts`), and signs an
+audit checkpoint when one is due (`tre.checkpoint.publish.sign_when_due`: with a
+`audit_checkpoint_interval_seconds`, events after the last signed change are covered here).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from tre.checkpoint import publish
 from tre.config import Settings, load_settings
 from tre.extract.service import delete_lapsed_extracts
 from tre.workspace import access, governance
@@ -139,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
                 lambda: sync_groups(settings, hub),
                 lambda: stop_unauthorised(settings, hub, check),
                 lambda: delete_lapsed_extracts(settings),
+                lambda: publish.sign_when_due(settings),  # events left after the interval
             ):
                 try:
                     step()

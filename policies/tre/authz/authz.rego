@@ -38,6 +38,8 @@ actions := {
 	"release.download": {"public": false},
 	"release.revoke": {"public": false},
 	"audit.read": {"public": false},
+	"audit.checkpoint": {"public": false},
+	"audit.key_rotate": {"public": false},
 	"lake.ingest": {"public": false},
 	"optout.add": {"public": false},
 	"transparency.lookup": {"public": false},
