@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from tre.lake.fhir_tables import BY_TYPE, MANDATORY_SUBJECT, PRE_R4_FIELDS, TABLES, FhirTable
 from tre.lake.fhir_types import OTHER_VERSION_TYPES, R4_RESOURCE_TYPES
-from tre.lake.linkage import install_linkage_macros
+from tre.lake.linkage import INSURANCE_MEMBER_SYSTEM, install_linkage_macros
 from tre.lake.pseudonymise import install_prefixed_hmac
 from tre.lake.sweep import swept
 from tre.lake.sweep_text import install_fold_macros, removed_text_sql
@@ -688,6 +688,60 @@ def collect_links(
             f"FROM ({identifiers}) WHERE system = $1",
             [system],
         )
+
+
+_COVERAGE = literal(
+    '{"extension":[{"url":"VARCHAR","valueString":"VARCHAR"}],'
+    '"payor":[{"reference":"VARCHAR","identifier":{"system":"VARCHAR","value":"VARCHAR"}}]}'
+)
+_INSURED = "http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Coverage_InsuredPerson"
+INSURER_SYSTEM = "urn:oid:1.2.392.100495.20.3.61"  # 保険者番号
+
+
+def collect_coverage_links(con: duckdb.DuckDBPyConnection, system: str | None) -> None:
+    """For the Coverages of this batch (JP Core: 記号, 番号 and 枝番 as extensions, the
+    insurer's 保険者番号 as the payor's identifier, or that of the payor Organization in the
+    same Bundle): the beneficiary's insurance identity, as `collect_links` records a
+    patient's JP_Insurance_memberID identifier."""
+    ext = "list_filter(c.extension, lambda e: e.url = '{url}')[1].valueString"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE coverage_identities AS
+        WITH coverages AS (
+            SELECT file_no, line, lake_person(subject_ref) AS local,
+                   from_json(res, {_COVERAGE}) AS c
+            FROM raw WHERE problem IS NULL AND linked AND rtype = 'Coverage'
+        ),
+        insurers AS (
+            SELECT file_no, line, rid, list_filter(from_json(res,
+                   '{{"identifier":[{{"system":"VARCHAR","value":"VARCHAR"}}]}}').identifier,
+                   lambda i: i.system = {literal(INSURER_SYSTEM)})[1].value AS number
+            FROM raw WHERE problem IS NULL AND rtype = 'Organization'
+        ),
+        parts AS (
+            SELECT v.local, coalesce(
+                       CASE WHEN v.c.payor[1].identifier.system = {literal(INSURER_SYSTEM)}
+                            THEN v.c.payor[1].identifier.value END, i.number) AS insurer,
+                   {ext.format(url=_INSURED + "Symbol")} AS symbol,
+                   {ext.format(url=_INSURED + "Number")} AS number,
+                   {ext.format(url=_INSURED + "SubNumber")} AS branch
+            FROM coverages v LEFT JOIN insurers i ON i.file_no = v.file_no
+                 AND i.line = v.line AND ref_id(v.c.payor[1].reference) = i.rid
+        )
+        SELECT local, concat_ws(':', insurer, symbol, number, coalesce(branch, '')) AS value
+        FROM parts WHERE local IS NOT NULL AND insurer IS NOT NULL AND number IS NOT NULL
+        """
+    )
+    con.execute(
+        "INSERT INTO aliases SELECT DISTINCT person_key($1, value), local FROM coverage_identities",
+        [INSURANCE_MEMBER_SYSTEM],
+    )
+    if system == INSURANCE_MEMBER_SYSTEM:
+        con.execute(
+            "INSERT INTO links SELECT local, linkage_key($1, value) FROM coverage_identities",
+            [system],
+        )
+    con.execute("DROP TABLE coverage_identities")
 
 
 def logical_persons(con: duckdb.DuckDBPyConnection) -> None:

@@ -28,7 +28,8 @@ _SCALARS = {"VARCHAR", "JSON", "BOOLEAN", "DOUBLE", "BIGINT"}
 def expected_type(path: Path) -> str | None:
     """The resource type a bulk-export file name announces, if the lake models it."""
     stem = path.name.split(".")[0]
-    return stem if stem in BY_TYPE else None
+    # A Coverage's insurance identity may need its payor Organization: the batch path.
+    return stem if stem in BY_TYPE and stem != "Coverage" else None
 
 
 def _merge(a: Any, b: Any) -> Any:

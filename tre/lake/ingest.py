@@ -284,4 +284,6 @@ def _ingest_batch(con: duckdb.DuckDBPyConnection, state: _State, batch: pa.Table
     state.writers.write(REMOVED_TEXT_PART, fhir.removed_text_rows(con))
     if batch_types.get("Patient"):
         fhir.collect_links(con, state.linkage)
+    if batch_types.get("Coverage"):
+        fhir.collect_coverage_links(con, state.linkage)
     fhir.logical_persons(con)
