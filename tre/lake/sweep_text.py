@@ -29,6 +29,7 @@ back.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -82,11 +83,11 @@ def fold(text: str) -> str:
 
 
 def number_tokens(text: str) -> list[str]:
-    """Python reference of the digit tokens of a text (after folding)."""
-    import re
-
-    folded = fold(text)
-    return [re.sub(r"[- ]", "", m) for m in re.findall(r"[0-9]+(?:[- ]?[0-9]+)*", folded)]
+    """Python reference of the `digit_tokens` macro."""
+    source, target = _fold_map()
+    folded = text.translate(str.maketrans(source, target))
+    runs = re.findall("[0-9]+(?:[- \u3000]?[0-9]+)*", folded)
+    return [re.sub("[- \u3000]", "", run) for run in runs]
 
 
 def install_fold_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -114,10 +115,13 @@ def removed_text_sql(names: str, places: str, numbers: str) -> str:
         f"SELECT DISTINCT 'text' AS kind, jp_fold(v) AS value FROM ({names} UNION ALL "
         f"{places}) AS s(v) WHERE v IS NOT NULL"
     )
+    # A number as a whole (all its digits), and each of its digit runs: "03-0123-4545 内線
+    # 99991" is also written without its extension.
     number = (
-        "SELECT DISTINCT 'number' AS kind, regexp_replace(translate(v, "
+        "SELECT DISTINCT 'number' AS kind, value FROM (SELECT regexp_replace(translate(v, "
         f"{literal(_fold_map()[0])}, {literal(_fold_map()[1])}), '[^0-9]', '', 'g') AS value "
-        f"FROM ({numbers}) AS s(v) WHERE v IS NOT NULL"
+        f"FROM ({numbers}) AS s(v) WHERE v IS NOT NULL UNION ALL "
+        f"SELECT unnest(digit_tokens(v)) FROM ({numbers}) AS s(v) WHERE v IS NOT NULL)"
     )
     return (
         f"SELECT kind, value FROM ({text}) WHERE length(value) >= {MIN_TEXT_CHARS} "

@@ -49,7 +49,7 @@ def identifying_strings(path: Path) -> dict[str, set[str]]:
     identifiers (in references too), phone numbers, postcodes, address texts and lines,
     insured-person numbers, organisation names and institution numbers, reference
     displays."""
-    kinds = ("names", "name_parts", "numbers", "places", "other")
+    kinds = ("names", "name_parts", "phones", "postcodes", "numbers", "places", "other")
     found: dict[str, set[str]] = {k: set() for k in kinds}
     doc = json.loads(path.read_text(encoding="utf-8"))
     for resource in _resources(doc):
@@ -59,7 +59,10 @@ def identifying_strings(path: Path) -> dict[str, set[str]]:
                 found["numbers"].add(ident["value"])
         if rtype in PEOPLE:
             names = resource.get("name", [])
-            for name in names if isinstance(names, list) else [{"text": names}]:
+            if isinstance(names, str):  # an organisation's
+                found["other"].add(names)
+                names = []
+            for name in names:
                 given = name.get("given", [])
                 family = name.get("family", "")
                 found["names"].update(v for v in [name.get("text")] if v)
@@ -68,14 +71,14 @@ def identifying_strings(path: Path) -> dict[str, set[str]]:
                     found["names"].add(family + " " + " ".join(given))
                     found["names"].add(family + "".join(given))
             for telecom in resource.get("telecom", []):
-                found["numbers"].add(telecom["value"])
+                found["phones"].add(telecom["value"])
             for contact in resource.get("contact", []):
-                found["numbers"].update(t["value"] for t in contact.get("telecom", []))
+                found["phones"].update(t["value"] for t in contact.get("telecom", []))
             for address in resource.get("address", []):
                 found["places"].update(address.get("line", []))
                 found["places"].update(v for k in ("text", "city") if (v := address.get(k)))
                 if address.get("postalCode"):
-                    found["numbers"].add(address["postalCode"])
+                    found["postcodes"].add(address["postalCode"])
         for ext in resource.get("extension", []):
             if any(ext.get("url", "").endswith(n) for n in INSURED_EXTENSIONS):
                 found["numbers"].add(ext["valueString"])

@@ -16,6 +16,7 @@ from lakehelp import lake_strings
 
 from tre.cli import main
 from tre.config import load_settings
+from tre.lake import fhir
 from tre.lake.snapshots import list_snapshots
 
 pytestmark = pytest.mark.skipif(not JP_FHIR.is_dir(), reason=f"no shared data at {JP_FHIR}")
@@ -250,3 +251,27 @@ def test_the_insurance_identity_links_a_document_and_a_claims_table(
     assert len(people["referral"]) == 1 and len(people["checkup"]) == 1
     assert people["referral"] < people["claims"] and people["checkup"] < people["claims"]
     assert len(people["claims"]) == 3
+
+
+def test_a_name_inside_a_display_fails_the_ingest(
+    tre_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A table definition that let a display carry the patient's name, in hiragana and with
+    # an honorific: the text sweep must stop the snapshot.
+    select = fhir.table_select_sql
+
+    def leaking(table: Any, *, parsed: bool = False) -> str:
+        sql = select(table, parsed=parsed)
+        if table.table != "condition":
+            return sql
+        return sql.replace(
+            "(r.code.coding[1].display)", "(r.code.coding[1].display || '：まきの　らんまん様')"
+        )
+
+    monkeypatch.setattr(fhir, "table_select_sql", leaking)
+    assert run(["init"]) == 0
+    assert run(["lake", "ingest", "fhir", str(REFERRAL), "--source", "jp"]) == 6
+    err = capsys.readouterr().err
+    assert "condition.code_display" in err and "nothing was published" in err
+    assert "まきの" not in err and "牧野" not in err
+    assert list_snapshots(load_settings()) == []
