@@ -32,7 +32,7 @@ from tre.lake.fhir_types import OTHER_VERSION_TYPES, R4_RESOURCE_TYPES
 from tre.lake.linkage import INSURANCE_MEMBER_SYSTEM, install_linkage_macros
 from tre.lake.pseudonymise import install_prefixed_hmac
 from tre.lake.sweep import swept
-from tre.lake.sweep_text import install_fold_macros, removed_text_sql
+from tre.lake.sweep_text import fold_removed, removed_text_sql
 from tre.sql import literal
 
 PROBLEMS = {
@@ -58,7 +58,6 @@ def prepare(
     types = sorted(R4_RESOURCE_TYPES)
     install_prefixed_hmac(con, key, {"": f"{source}|", **{t: f"{source}|{t}/" for t in types}})
     install_linkage_macros(con, source, linkage)
-    install_fold_macros(con)
     src = literal(source)
     con.execute(f"CREATE OR REPLACE TEMP MACRO lake_source() AS {src}")
     con.execute(
@@ -328,14 +327,14 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
                 SELECT *, try(from_json(res, {literal(header_structure_json())})) AS h
                 FROM resources
             ),
-            typed AS (
+            typed AS MATERIALIZED (
                 SELECT *, h IS NOT NULL OR res IS NULL AS valid, h.resourceType AS rtype,
                        CASE WHEN starts_with(full_url, 'urn:uuid:')
                             THEN nullif(substr(full_url, 10), '') ELSE h.id END AS rid,
                        {own_subject_sql()} AS own_subject
                 FROM headed
             ),
-            documents AS (
+            documents AS MATERIALIZED (
                 SELECT file_no, line,
                        coalesce(bool_or(entry = 1 AND rtype = 'Composition'), false) AS doc_ok,
                        -- the Composition and the Bundle's document identifier, together: some
@@ -659,7 +658,7 @@ def removed_text_rows(
     sql = removed_text_sql(
         " UNION ALL ".join(names), " UNION ALL ".join(places), " UNION ALL ".join(numbers)
     )
-    return con.sql(sql).to_arrow_table()
+    return fold_removed(con, con.sql(sql).to_arrow_table())
 
 
 _IDENTIFIERS = literal('{"identifier":[{"system":"VARCHAR","value":"VARCHAR"}]}')

@@ -74,10 +74,15 @@ def install_linkage_macros(
     """`id_norm(system, value)`, `linkage_key(system, value)` (the cross-source pseudonym) and
     `person_key(system, value)` (linkage key for the linkage system, else source-local).
     Needs `lake_hmac` (tre.lake.pseudonymise) on `con`."""
-    fold = f"translate(x, {literal(_FULL_WIDTH)}, {literal(_HALF_WIDTH)})"
+    # Chained replace: DuckDB's translate() rebuilds its map for every value (slow).
+    digits = "x"
+    for wide, narrow in zip(_FULL_WIDTH[:10], _HALF_WIDTH[:10], strict=True):
+        digits = f"replace({digits}, '{wide}', '{narrow}')"
+    letters = f"translate({digits}, {literal(_FULL_WIDTH[10:])}, {literal(_HALF_WIDTH[10:])})"
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO jp_id_fold(x) AS "
-        f"regexp_replace({fold}, '{_SEPARATOR_CLASS}', '', 'g')"
+        "CREATE OR REPLACE TEMP MACRO jp_id_fold(x) AS regexp_replace("
+        f"CASE WHEN regexp_matches({digits}, '[Ａ-Ｚａ-ｚ]') THEN {letters} ELSE {digits} END, "
+        f"'{_SEPARATOR_CLASS}', '', 'g')"
     )
     # Four parts: pad a 6-digit insurer number and a 1-digit branch number.
     con.execute(

@@ -4,11 +4,14 @@
 carry one inside it ("牧野 爛漫様 紹介状", "連絡先 ０３－１２３－１２３４"), written in another
 form than the source's field: full-width or half-width, hiragana or katakana, with or
 without the space between family and given name, with hyphens, spaces or none in a number.
-So both sides are folded to one form before they are compared:
+So both sides are folded to one form before they are compared (with Arrow compute and a
+byte-level step in numpy, vectorised; DuckDB's `translate` rebuilds its map for every value
+and cost a thousand times more):
 
-- text (`jp_fold`): full-width ASCII to half-width, half-width katakana to full-width,
-  hiragana to katakana, voiced and semi-voiced kana to their plain kana (so ガ, ｶﾞ and が
-  compare equal), Latin letters to lower case; spaces and name separators (・) removed;
+- text (`fold`): Unicode compatibility decomposition (NFKD: full-width ASCII to half-width,
+  half-width katakana to full-width, voiced kana to their kana and a combining mark, which
+  is dropped, so ガ, ｶﾞ and が compare equal), hiragana to katakana, Latin letters to
+  lower case; spaces and name separators (・) removed;
 - numbers: every run of digits in a text, hyphens and spaces between digit groups removed,
   is a token; a removed phone number, postcode or identifier matches a whole token only,
   so a postcode never matches the middle of a longer code.
@@ -30,104 +33,134 @@ back.
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tre.sql import identifier, literal
 
-# Conversions for `translate` (one character to one character), and characters removed.
-_FULL_ASCII = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
-_HALF_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
-_HIRAGANA = "".join(chr(c) for c in range(0x3041, 0x3097))
-_KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7))
-_HALF_KANA = "ｦｧｨｩｪｫｬｭｮｯｰｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝ"
-_FULL_KANA = (
-    "ヲァィゥェォャュョッーアイウエオカキクケコサシスセソ"
-    "タチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン"
-)
-_VOICED = "ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポヴ"
-_PLAIN = "カキクケコサシスセソタチツテトハヒフヘホハヒフヘホウ"
-_DROPPED = " \t\u3000・･\u309b\u309c\uff9e\uff9f\u3099\u309a"
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d\uff70ー"
-
 MIN_TEXT_CHARS = 3
 MIN_NUMBER_DIGITS = 7
+# Removed after decomposition: spaces, name separators, the (combining) voicing marks.
+_DROPPED = "[\\s\u3000・･\u3099\u309a]"
+_HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212ー"
+_SEPARATORS = _HYPHENS + " \u3000"
+# Digit runs joined by single hyphens; and the same joined across single spaces too ("03 0123
+# 4545"), which also joins neighbours ("〒781-8125 03-0123-4545"): both are tokens.
+_TOKENS = (f"[0-9]+(?:[{_HYPHENS}][0-9]+)*", f"[0-9]+(?:[{_SEPARATORS}][0-9]+)*")
+_HIRAGANA = "".join(chr(c) for c in range(0x3041, 0x3097))
+_KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7))
 _LENGTHS = "text_sweep_lengths"
 _PIECES = "text_sweep_pieces"
 
 
-def _fold_map() -> tuple[str, str]:
-    """(from, to) for one `translate`: later entries win where a character repeats."""
-    mapping: dict[str, str] = {}
-    for source, target in (
-        (_FULL_ASCII, _HALF_ASCII),
-        (_HALF_KANA, _FULL_KANA),
-        (_HIRAGANA, _KATAKANA),
-        (_VOICED, _PLAIN),
-        (_DASHES, "-" * len(_DASHES)),
-    ):
-        for a, b in zip(source, target, strict=True):
-            mapping[a] = mapping.get(b, b)
-    # Characters mapped onto voiced kana (hiragana, half-width) end on the plain kana too.
-    plain = dict(zip(_VOICED, _PLAIN, strict=True))
-    mapping = {a: plain.get(b, b) for a, b in mapping.items()}
-    return "".join(mapping), "".join(mapping.values())
-
-
 def fold(text: str) -> str:
-    """Python reference of the `jp_fold` macro (for tests and single values)."""
-    source, target = _fold_map()
-    table = str.maketrans(source, target, _DROPPED)
-    return text.translate(table).lower()
+    """The folded form of `text` (reference of `fold_array`, for tests and single values):
+    compatibility decomposition (full-width to half-width, half-width kana to full-width,
+    voiced kana to kana and a combining mark), hiragana to katakana, lower case, without
+    spaces, name separators and voicing marks."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    katakana = decomposed.translate(str.maketrans(_HIRAGANA, _KATAKANA)).lower()
+    return re.sub(_DROPPED, "", katakana)
 
 
 def number_tokens(text: str) -> list[str]:
-    """Python reference of the `digit_tokens` macro."""
-    source, target = _fold_map()
-    folded = text.translate(str.maketrans(source, target))
-    runs = re.findall("[0-9]+(?:[- \u3000]?[0-9]+)*", folded)
-    return [re.sub("[- \u3000]", "", run) for run in runs]
+    """The digit tokens of `text` (reference of `token_sql`): runs of digits joined across
+    single hyphens, and joined across single hyphens or spaces, separators removed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    found = [t for token in _TOKENS for t in re.findall(token, decomposed)]
+    return list(dict.fromkeys(re.sub(f"[{_SEPARATORS}]", "", t) for t in found))
 
 
-def install_fold_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """`jp_fold(text)` and `digit_tokens(text)` on `con`."""
-    source, target = _fold_map()
-    dropped = "".join(f"\\x{{{ord(c):x}}}" for c in _DROPPED)
-    con.execute(
-        "CREATE OR REPLACE TEMP MACRO jp_fold(x) AS lower(regexp_replace("
-        f"translate(x, {literal(source)}, {literal(target)}), '[{dropped}]', '', 'g'))"
+def _hiragana_to_katakana(values: pa.Array) -> pa.Array:
+    """Hiragana U+3041-U+3096 to katakana (+0x60), on the UTF-8 bytes: three bytes stay
+    three bytes, so the offsets do not change."""
+    values = values.cast(pa.large_string())
+    if len(values) == 0:
+        return values
+    offsets_buffer, data_buffer = values.buffers()[1], values.buffers()[2]
+    if data_buffer is None:
+        return values
+    data = np.frombuffer(data_buffer, dtype=np.uint8).copy()
+    lead = np.flatnonzero(data[:-2] == 0xE3)
+    second, third = data[lead + 1], data[lead + 2]
+    # U+3041-U+305F: E3 81 81-9F -> E3 82 A1-BF; U+3060-U+307F: E3 81 A0-BF -> E3 83 80-9F;
+    # U+3080-U+3096: E3 82 80-96 -> E3 83 A0-B6.
+    low = (second == 0x81) & (third >= 0x81) & (third <= 0x9F)
+    mid = (second == 0x81) & (third >= 0xA0)
+    high = (second == 0x82) & (third >= 0x80) & (third <= 0x96)
+    data[lead[low] + 1], data[lead[low] + 2] = 0x82, third[low] + 0x20
+    data[lead[mid] + 1], data[lead[mid] + 2] = 0x83, third[mid] - 0x20
+    data[lead[high] + 1], data[lead[high] + 2] = 0x83, third[high] + 0x20
+    return pa.LargeStringArray.from_buffers(
+        len(values),
+        offsets_buffer,
+        pa.py_buffer(data.tobytes()),
+        values.buffers()[0],
+        values.null_count,
+        values.offset,
     )
-    # Digits joined by single hyphens (after folding, so every dash is '-') form one token.
-    con.execute(
-        "CREATE OR REPLACE TEMP MACRO digit_tokens(x) AS list_transform("
-        "regexp_extract_all(translate(x, "
-        f"{literal(source)}, {literal(target)}), '[0-9]+(?:[- \u3000]?[0-9]+)*'), "
-        "lambda t: regexp_replace(t, '[- \u3000]', '', 'g'))"
+
+
+def fold_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """`fold` over an Arrow string array, vectorised."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    decomposed = pc.utf8_normalize(values.cast(pa.large_string()), "NFKD")
+    katakana = _hiragana_to_katakana(decomposed)
+    return pc.replace_substring_regex(pc.utf8_lower(katakana), _DROPPED, "")
+
+
+def token_sql(column: str) -> str:
+    """SQL for the digit tokens (a list) of an already decomposed text `column`."""
+    runs = " || ".join(f"regexp_extract_all({column}, '{token}')" for token in _TOKENS)
+    return (
+        f"list_distinct(list_transform({runs}, "
+        f"lambda t: regexp_replace(t, '[{_SEPARATORS}]', '', 'g')))"
     )
 
 
 def removed_text_sql(names: str, places: str, numbers: str) -> str:
-    """Rows (kind, value) to look for, from three queries of one VARCHAR column each: full
-    names, address texts and lines (kind 'text'), and phone numbers, postcodes and
-    identifiers (kind 'number'). Needs the macros of `install_fold_macros`."""
-    text = (
-        f"SELECT DISTINCT 'text' AS kind, jp_fold(v) AS value FROM ({names} UNION ALL "
-        f"{places}) AS s(v) WHERE v IS NOT NULL"
-    )
-    # A number as a whole (all its digits), and each of its digit runs: "03-0123-4545 内線
-    # 99991" is also written without its extension.
-    number = (
-        "SELECT DISTINCT 'number' AS kind, value FROM (SELECT regexp_replace(translate(v, "
-        f"{literal(_fold_map()[0])}, {literal(_fold_map()[1])}), '[^0-9]', '', 'g') AS value "
-        f"FROM ({numbers}) AS s(v) WHERE v IS NOT NULL UNION ALL "
-        f"SELECT unnest(digit_tokens(v)) FROM ({numbers}) AS s(v) WHERE v IS NOT NULL)"
-    )
+    """Rows (kind, value) of what to look for, unfolded, from three queries of one VARCHAR
+    column each: full names, address texts and lines (kind 'text'), and phone numbers,
+    postcodes and identifiers (kind 'number'). `fold_removed` makes them comparable."""
     return (
-        f"SELECT kind, value FROM ({text}) WHERE length(value) >= {MIN_TEXT_CHARS} "
-        f"UNION ALL SELECT kind, value FROM ({number}) "
-        f"WHERE length(value) >= {MIN_NUMBER_DIGITS}"
+        f"SELECT DISTINCT 'text' AS kind, v AS value FROM ({names} UNION ALL {places}) "
+        f"AS s(v) WHERE v IS NOT NULL UNION ALL SELECT DISTINCT 'number', v "
+        f"FROM ({numbers}) AS s(v) WHERE v IS NOT NULL"
     )
+
+
+def fold_removed(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
+    """Rows of `removed_text_sql` as the sweep compares them: texts folded (at least three
+    characters), numbers as all their digits and as each digit token (at least seven)."""
+    kinds = rows.column("kind")
+    texts = fold_array(pc.filter(rows.column("value"), pc.equal(kinds, "text")))
+    numbers = pc.utf8_normalize(
+        pc.filter(rows.column("value"), pc.equal(kinds, "number")).cast(pa.large_string()),
+        "NFKD",
+    )
+    con.register("fold_texts", pa.table({"v": texts}))
+    con.register("fold_numbers", pa.table({"v": numbers}))
+    try:
+        return con.sql(
+            f"""
+            SELECT DISTINCT 'text' AS kind, v::VARCHAR AS value FROM fold_texts
+            WHERE length(v) >= {MIN_TEXT_CHARS}
+            UNION ALL
+            SELECT DISTINCT 'number', value FROM (
+                SELECT regexp_replace(v, '[^0-9]', '', 'g') AS value FROM fold_numbers
+                UNION ALL SELECT unnest({token_sql("v")}) FROM fold_numbers
+            ) WHERE length(value) >= {MIN_NUMBER_DIGITS}
+            """
+        ).to_arrow_table()
+    finally:
+        con.unregister("fold_texts")
+        con.unregister("fold_numbers")
 
 
 def sweep_text(
@@ -153,23 +186,37 @@ def sweep_text(
         for number, (_table, path, name) in enumerate(wanted):
             column = identifier(name)
             values = (
-                f"SELECT DISTINCT {column} AS v FROM read_parquet({literal(str(path))}) "
-                f"WHERE {column} IS NOT NULL"
+                con.sql(
+                    f"SELECT DISTINCT {column} AS v FROM read_parquet({literal(str(path))}) "
+                    f"WHERE {column} IS NOT NULL"
+                )
+                .to_arrow_table()
+                .column("v")
             )
-            # Every substring of a folded value with a length some removed text has.
+            con.register(
+                "sweep_values",
+                pa.table(
+                    {
+                        "f": fold_array(values),
+                        "d": pc.utf8_normalize(values.cast(pa.large_string()), "NFKD"),
+                    }
+                ),
+            )
+            # Every substring of a folded value with a length some removed text has, and
+            # every digit token.
             con.execute(
                 f"""
                 INSERT INTO {_PIECES}
                 SELECT DISTINCT {number}, 'text', substr(f, i, n) FROM (
-                    SELECT f, n FROM (SELECT DISTINCT jp_fold(v) AS f FROM ({values}))
+                    SELECT f::VARCHAR AS f, n FROM sweep_values
                     JOIN {_LENGTHS} ON n <= length(f)
                 ), LATERAL (SELECT unnest(range(1, length(f) - n + 2)) AS i)
+                UNION ALL
+                SELECT DISTINCT {number}, 'number', unnest({token_sql("d::VARCHAR")})
+                FROM sweep_values
                 """
             )
-            con.execute(
-                f"INSERT INTO {_PIECES} SELECT DISTINCT {number}, 'number', "
-                f"unnest(digit_tokens(v)) FROM ({values})"
-            )
+            con.unregister("sweep_values")
         matched = con.execute(
             f"SELECT DISTINCT p.col FROM {_PIECES} p "
             f"SEMI JOIN {removed} r ON p.kind = r.kind AND p.v = r.value ORDER BY 1"

@@ -7,6 +7,7 @@ own code displays are not mistaken for any of them."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ import pytest
 from jphelp import JP_FHIR, example_files, identifying_strings
 
 from tre.lake import fhir, fhir_read
-from tre.lake.sweep_text import _FULL_KANA, _HALF_KANA, fold, sweep_text
+from tre.lake.sweep_text import fold, sweep_text
 
 pytestmark = pytest.mark.skipif(not JP_FHIR.is_dir(), reason=f"no shared data at {JP_FHIR}")
 KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7))
+# Half-width katakana for each full-width one they decompose to (voiced ones are two).
+HALF_KANA = {unicodedata.normalize("NFKC", chr(c)): chr(c) for c in range(0xFF66, 0xFF9E)}
 HIRAGANA = "".join(chr(c) for c in range(0x3041, 0x3097))
 
 
@@ -31,7 +34,11 @@ def _variants(value: str) -> set[str]:
         value,
         value.translate(to_full),
         value.translate(str.maketrans(KATAKANA, HIRAGANA)),
-        value.translate(str.maketrans(_FULL_KANA, _HALF_KANA)),
+        "".join(
+            HALF_KANA.get(unicodedata.normalize("NFD", ch)[0], ch)
+            + ("ﾞ" if "\u3099" in unicodedata.normalize("NFD", ch) else "")
+            for ch in value
+        ),
         value.replace(" ", "").replace("\u3000", ""),
         value.replace(" ", "\u3000"),
         value.replace("-", ""),
