@@ -150,9 +150,11 @@ REMOVED_STRUCTURE = {
     "extension": [
         {"valueString": _V, "valueAddress": {"line": [_V], "city": _V, "postalCode": _V}}
     ],
-    # Insured-person numbers of a Coverage, beside its identifier and extensions.
+    # Insured-person numbers of a Coverage, beside its identifier and extensions, and a
+    # Specimen's accession number.
     "subscriberId": _V,
     "dependent": _V,
+    "accessionIdentifier": {"value": _V},
     # People cited by a resource are often carried inside it.
     "contained": [
         {
@@ -167,9 +169,12 @@ REMOVED_STRUCTURE = {
 # Resources describing people or places: only these carry names, contacts and addresses.
 PEOPLE_TYPES = ("Patient", "Practitioner", "RelatedPerson", "Person", "Organization", "Location")
 PEOPLE_FIELDS = ("name", "telecom", "address", "contact", "extension")
-# Coverage holds the insured person's 記号, 番号 and 枝番 (JP Core extensions, subscriberId,
-# dependent) besides its identifier.
-INSURED_FIELDS = ("subscriberId", "dependent", "extension")
+# Identifiers some types hold besides `identifier`: Coverage the insured person's 記号, 番号
+# and 枝番 (JP Core extensions, subscriberId, dependent), Specimen its accession number.
+OWN_IDENTIFIER_FIELDS = {
+    "Coverage": ("subscriberId", "dependent", "extension"),
+    "Specimen": ("accessionIdentifier",),
+}
 EXTENSION_TYPES = (*PEOPLE_TYPES, "Coverage")
 _PEOPLE = "(" + ", ".join(literal(t) for t in PEOPLE_TYPES) + ")"
 # Of the reference fields above whose display may name a person, those FHIR R4 defines on
@@ -198,9 +203,8 @@ REFERENCE_DISPLAYS_R4 = {
 def removed_fields(resource_type: str) -> tuple[str, ...]:
     """The `REMOVED_STRUCTURE` fields a modelled R4 type can hold: what the fast path reads."""
     people = PEOPLE_FIELDS if resource_type in PEOPLE_TYPES else ()
-    insured = INSURED_FIELDS if resource_type == "Coverage" else ()
     fields = {"id", "identifier", "contained", *REFERENCE_DISPLAYS_R4[resource_type], *people}
-    fields.update(insured)
+    fields.update(OWN_IDENTIFIER_FIELDS.get(resource_type, ()))
     return tuple(f for f in REMOVED_STRUCTURE if f in fields)
 
 
@@ -469,13 +473,22 @@ def table_select_sql(table: FhirTable, *, parsed: bool = False) -> str:
     """One table's rows from `raw`; `parsed` when `raw.h` already holds the table's fields
     (the NDJSON fast path), else each resource's text is parsed for the table."""
     record = "h" if parsed else f"from_json(res, {literal(table.structure_json)})"
-    where = f"problem IS NULL AND linked AND rtype = {literal(table.resource_type)}"
+    where = f"problem IS NULL AND rtype = {literal(table.resource_type)}"
+    subject = f"h.{table.subject_field}.reference" if table.subject_field else "NULL::VARCHAR"
+    if parsed:  # the fast path's `raw`: every resource linked, known by its id, no document
+        context = (
+            f"h.id AS rid, {subject} AS subject_ref, NULL::VARCHAR AS doc_key, "
+            "NULL::VARCHAR AS doc_author_prefecture"
+        )
+    else:
+        where += " AND linked"
+        context = "rid, subject_ref, doc_key, doc_author_prefecture"
     if parsed and table.unnest:  # most resources have no such list: skip them early
         where += f" AND len(h.{table.unnest}) > 0"
-    context = "rid, subject_ref, doc_key, doc_author_prefecture"
     parsed_sql = f"SELECT {record} AS r, {context} FROM raw WHERE {where}"
     if table.unnest:
-        parsed_sql = f"SELECT r, unnest(r.{table.unnest}) AS c, {context} FROM ({parsed_sql})"
+        names = "rid, subject_ref, doc_key, doc_author_prefecture"
+        parsed_sql = f"SELECT r, unnest(r.{table.unnest}) AS c, {names} FROM ({parsed_sql})"
     # Person and reference ids repeat across rows (one patient, many observations): each
     # distinct value is parsed and hashed once, then joined back. (A resource's own id
     # repeats only over its list elements: the native HMAC hashes it again for less than
@@ -489,7 +502,8 @@ def table_select_sql(table: FhirTable, *, parsed: bool = False) -> str:
             continue
         func, key = memo.group(1), memo.group(2)
         alias = f"m{len(joins)}"
-        keys = f"SELECT DISTINCT {key.replace('r.', 'h.', 1)} AS k FROM raw WHERE {where}"
+        source = subject if key == "subject_ref" else key.replace("r.", "h.", 1)
+        keys = f"SELECT DISTINCT {source} AS k FROM raw WHERE {where}"
         joins.append(
             f"LEFT JOIN (SELECT k, {func}k) AS v FROM ({keys})) {alias} ON {key} = {alias}.k"
         )
@@ -588,6 +602,10 @@ def removed_values_sql(fields: Collection[str] | None = None) -> str:
             ],
             "subscriberId": [f"SELECT h.subscriberId {good} AND h.subscriberId IS NOT NULL"],
             "dependent": [f"SELECT h.dependent {good} AND h.dependent IS NOT NULL"],
+            "accessionIdentifier": [
+                f"SELECT h.accessionIdentifier.value {good} "
+                "AND h.accessionIdentifier.value IS NOT NULL"
+            ],
             "contained": [
                 each(
                     "h.contained",
@@ -609,16 +627,19 @@ def removed_values_sql(fields: Collection[str] | None = None) -> str:
 
 def removed_rows(con: duckdb.DuckDBPyConnection, fields: Collection[str] | None = None) -> pa.Table:
     """The direct-identifier strings of this batch, as the sweep reads them
-    (`tre.lake.sweep.swept`: value, hash, length); `fields` as for `removed_values_sql`."""
+    (`tre.lake.sweep.swept`: value, hash, length); `fields` as for `removed_values_sql`
+    (given: the fast path, whose resources are known by their ids)."""
     values = removed_values_sql(fields)
     distinct = f"SELECT DISTINCT value FROM ({values}) AS r(value) WHERE length(value) >= 2"
     # Own ids are all but unique already: making them distinct cost more than the rest of
     # this query, and a repeat costs the sweep nothing. A Bundle entry known by its fullUrl
     # uuid has that as well.
-    own_ids = (
-        "SELECT h.id FROM raw WHERE problem IS NULL AND length(h.id) >= 2 "
-        "UNION ALL SELECT rid FROM raw WHERE problem IS NULL AND rid IS DISTINCT FROM h.id"
-    )
+    own_ids = "SELECT h.id FROM raw WHERE problem IS NULL AND length(h.id) >= 2"
+    if fields is None:
+        own_ids += (
+            " UNION ALL SELECT rid FROM raw WHERE problem IS NULL AND rid IS NOT NULL"
+            " AND rid IS DISTINCT FROM h.id"
+        )
     return con.sql(f"{swept(own_ids)} UNION ALL {swept(distinct)}").to_arrow_table()
 
 
@@ -672,9 +693,10 @@ def collect_links(
     source links by `system`, to `links` (local pseudonym, linkage pseudonym).
     `parsed`: `raw.h` already holds the Patient's `identifier` (the fast path)."""
     record = "h" if parsed else f"from_json(res, {_IDENTIFIERS})"
+    rid = "h.id" if parsed else "rid"
     identifiers = f"""
         SELECT lake_hmac_prefixed('', rid) AS local, i.system AS system, i.value AS value
-        FROM (SELECT rid, unnest({record}.identifier) AS i
+        FROM (SELECT {rid} AS rid, unnest({record}.identifier) AS i
               FROM raw WHERE problem IS NULL AND rtype = 'Patient')
         WHERE i.system IS NOT NULL AND i.value IS NOT NULL
     """

@@ -275,3 +275,69 @@ def test_a_name_inside_a_display_fails_the_ingest(
     assert "condition.code_display" in err and "nothing was published" in err
     assert "まきの" not in err and "牧野" not in err
     assert list_snapshots(load_settings()) == []
+
+
+def test_imaging_and_specimen_metadata_without_identifiers(
+    tre_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No licensed JP Core example has them: a small collection of our own.
+    study_uid = "1.2.392.200036.9116.2.6.1.48.1214245753.1588899919.9999"
+    patient = {"resourceType": "Patient", "id": "p-77", "gender": "male"}
+    study = {
+        "resourceType": "ImagingStudy",
+        "id": "is-1",
+        "identifier": [{"system": "urn:dicom:uid", "value": f"urn:oid:{study_uid}"}],
+        "status": "available",
+        "subject": {"reference": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000077"},
+        "started": "2024-03-01T09:30:00+09:00",
+        "numberOfSeries": 2,
+        "numberOfInstances": 120,
+        "modality": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "CT"}],
+        "endpoint": [{"reference": "Endpoint/pacs-7"}],
+        "series": [
+            {
+                "uid": study_uid + ".1",
+                "modality": {"code": "CT"},
+                "bodySite": {
+                    "system": "http://snomed.info/sct",
+                    "code": "51185008",
+                    "display": "Chest",
+                },
+            }
+        ],
+    }
+    specimen = {
+        "resourceType": "Specimen",
+        "id": "sp-1",
+        "accessionIdentifier": {"value": "ACC-99812"},
+        "subject": {"reference": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000077"},
+        "type": {
+            "coding": [
+                {
+                    "system": "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationSampleMaterialCode_CS",
+                    "code": "023",
+                    "display": "血清",
+                }
+            ]
+        },
+        "collection": {"collectedDateTime": "2024-03-01T08:00:00+09:00"},
+    }
+    entries = [
+        {"fullUrl": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000077", "resource": patient},
+        {"fullUrl": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000078", "resource": study},
+        {"fullUrl": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000079", "resource": specimen},
+    ]
+    path = tmp_path / "imaging.json"
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    assert run(["init"]) == 0
+    assert run(["lake", "ingest", "fhir", str(path), "--source", "img", "--json"]) == 0
+    capsys.readouterr()
+    manifest = list_snapshots(load_settings())[0]
+    assert query(
+        manifest,
+        "SELECT modality_code, body_site_code, series_count, instance_count FROM imaging_study",
+    ) == [("CT", "51185008", 2, 120)]
+    assert query(manifest, "SELECT type_code, type_display FROM specimen") == [("023", "血清")]
+    blob = "\n".join(lake_strings(load_settings().lake_path))
+    assert study_uid not in blob and "pacs-7" not in blob and "ACC-99812" not in blob
