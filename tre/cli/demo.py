@@ -20,9 +20,17 @@ def demo_data(
     gzip: Annotated[
         bool, typer.Option("--gzip", help="Write .ndjson.gz files (about 9x smaller).")
     ] = False,
+    data_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="bulk: NDJSON per resource type; jp-clins: JP-CLINS document Bundles.",
+        ),
+    ] = "bulk",
     as_json: JsonFlag = False,
 ) -> None:
-    """Write synthetic FHIR R4 bulk-export NDJSON (Japanese prefectures, ICD-10, costs)."""
+    """Write synthetic FHIR R4 data: bulk-export NDJSON (Japanese prefectures, ICD-10, costs)
+    or JP-CLINS document Bundles (referrals, discharge summaries, check-ups)."""
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -35,7 +43,12 @@ def demo_data(
     with progress:
         task = progress.add_task(_("Generating patients"), total=max(patients, 0))
         summary = write_demo_data(
-            out, patients, seed, compressed=gzip, on_chunk=lambda n: progress.advance(task, n)
+            out,
+            patients,
+            seed,
+            compressed=gzip,
+            on_chunk=lambda n: progress.advance(task, n),
+            data_format=data_format,
         )
     emit(summary.as_dict(), as_json, _render)
 

@@ -34,6 +34,7 @@ def _summary(manifest: dict[str, Any]) -> dict[str, Any]:
             for t, d in manifest["tables"].items()
         },
         "unmodelled": manifest.get("unmodelled", {}),
+        "unlinked": manifest.get("unlinked", {}),
         "skipped": manifest.get("skipped", {}).get("counts", {}),
     }
 
@@ -47,6 +48,9 @@ def _render_ingest(data: dict[str, Any]) -> None:
     if data["unmodelled"]:
         counts = ", ".join(f"{t} {n}" for t, n in data["unmodelled"].items())
         console.print(f"{_('Not modelled (counted, not ingested)')}: {counts}")
+    if data["unlinked"]:
+        counts = ", ".join(f"{t} {n}" for t, n in data["unlinked"].items())
+        console.print(f"{_('Without a patient (counted, not ingested)')}: {counts}")
     if data["skipped"]:
         counts = ", ".join(f"{p} {n}" for p, n in data["skipped"].items())
         console.print(f"{_('Skipped records')}: {counts}")

@@ -28,7 +28,8 @@ _SCALARS = {"VARCHAR", "JSON", "BOOLEAN", "DOUBLE", "BIGINT"}
 def expected_type(path: Path) -> str | None:
     """The resource type a bulk-export file name announces, if the lake models it."""
     stem = path.name.split(".")[0]
-    return stem if stem in BY_TYPE else None
+    # A Coverage's insurance identity may need its payor Organization: the batch path.
+    return stem if stem in BY_TYPE and stem != "Coverage" else None
 
 
 def _merge(a: Any, b: Any) -> Any:
@@ -98,7 +99,10 @@ def _columns_literal(structure: dict[str, Any]) -> str:
 
 
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, resource_type: str) -> int | None:
-    """Parse `path` into temp table `raw(rtype, problem, h)`, like `fhir.load_batch`'s.
+    """Parse `path` into temp table `raw(rtype, problem, h)`, like `fhir.load_batch`'s. No
+    Bundles, no documents: every resource is known by its id and has its own patient
+    reference, which the table queries read from `h` (`fhir.table_select_sql`, `parsed`);
+    copying them into columns of `raw` cost a tenth of the ingest in CPU and memory.
 
     Returns the number of resources, or None when the file needs the batch path (any problem).
     """

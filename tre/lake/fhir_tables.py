@@ -2,9 +2,10 @@
 
 Only the columns listed here reach the lake; everything else in a resource (names, telecom,
 addresses below region, identifiers, narrative, attachments, reference displays, clinicians)
-is dropped by construction. Each column is a DuckDB SQL expression over `r`, the resource
-parsed with `from_json(res, structure)` (so each resource is parsed once), plus the macros
-defined by `tre.lake.fhir.install_macros` (`fhir_ts`, `year_month`, `lake_ref`, `lake_person`).
+is dropped by construction.
+
+The column model (`Column`, `FhirTable`) is in `tre.lake.fhir_model`; the tables of
+documents and of the further JP Core resources in `tre.lake.fhir_tables_docs`.
 
 Dates of birth and death become 'YYYY-MM' strings (or 'YYYY' when the source gives a year
 only), never a full date. Clinical dates stay as UTC timestamps.
@@ -12,93 +13,70 @@ only), never a full date. Clinical dates stay as UTC timestamps.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
-
-V = "VARCHAR"
-CODING = {"system": V, "code": V, "display": V}
-CONCEPT = {"coding": [CODING]}
-# A concept of which only the code is kept: parsing system and display too cost time.
-CODE_ONLY = {"coding": [{"code": V}]}
-REF = {"reference": V}
-PERIOD = {"start": V, "end": V}
+from tre.lake.fhir_model import (
+    CODE_ONLY,
+    CODING,
+    CONCEPT,
+    ENC,
+    PERIOD,
+    QUANTITY,
+    REF,
+    TS,
+    Column,
+    FhirTable,
+    V,
+    code_in,
+    coded,
+    document,
+    link,
+    own_id,
+    person,
+)
+from tre.lake.fhir_tables_docs import DOC_DESCRIPTIONS, DOC_TABLES
 
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    sql: str
-    type: str
-    description: str
-    role: str = "attribute"  # person_id | pseudonym | attribute
-
-
-@dataclass(frozen=True)
-class FhirTable:
-    resource_type: str
-    table: str
-    structure: dict[str, Any]
-    columns: tuple[Column, ...]
-    subject_field: str | None  # JSON field holding the patient reference; None for Patient
-    date_column: str | None  # column summarised as the table's date coverage
-    unnest: str | None = None  # a list field: one row per element, bound as `c`
-
-    @property
-    def structure_json(self) -> str:
-        return json.dumps(self.structure, separators=(",", ":"))
-
-
-def _coded(prefix: str, path: str, what: str) -> tuple[Column, ...]:
-    """system, code and display of the first coding of a CodeableConcept."""
-    return (
-        Column(f"{prefix}_system", f"{path}.coding[1].system", V, f"Code system of {what}."),
-        Column(
-            f"{prefix}_code" if prefix != "code" else "code",
-            f"{path}.coding[1].code",
-            V,
-            f"Code of {what}.",
-        ),
-        Column(
-            f"{prefix}_display",
-            f"{path}.coding[1].display",
-            V,
-            f"Display text of the code of {what}.",
-        ),
-    )
-
-
-def _own_id(table: str, resource_type: str) -> Column:
-    return Column(
-        f"{table}_id",
-        f"lake_own('{resource_type}', r.id)",
-        V,
-        f"Keyed pseudonym of this {resource_type} (joins within the lake).",
-        "pseudonym",
-    )
-
-
-def _person(field: str) -> Column:
-    return Column(
-        "person_id", f"lake_person(r.{field}.reference)", V, "Lake person pseudonym.", "person_id"
-    )
-
-
-def _link(name: str, resource_type: str, path: str) -> Column:
-    return Column(
-        name,
-        f"lake_ref('{resource_type}', {path})",
-        V,
-        f"Keyed pseudonym of the related {resource_type}.",
-        "pseudonym",
-    )
-
-
-TS = "TIMESTAMPTZ"
-ENC = _link("encounter_id", "Encounter", "r.encounter.reference")
-
+# Japanese code systems, under each name (URL or OID) that sources use for them.
+MEDIS_DISEASE = "http://medis.or.jp/CodeSystem/master-disease-keyNumber"
+ICD10_SYSTEMS = (
+    "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/ICD10-2013-full",
+    "http://www.mhlw.go.jp/toukei/sippei/2013/ICD10-JP",
+    "http://hl7.org/fhir/sid/icd-10",
+)
+DIAGNOSIS_TYPE = "http://terminology.hl7.org/CodeSystem/ex-diagnosistype"
+YJ_SYSTEMS = (
+    "http://capstandard.jp/iyaku.info/CodeSystem/YJ-code",
+    "urn:oid:1.2.392.100495.20.1.73",
+    "urn:oid:1.2.392.100495.20.2.73",
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCodeYJ_CS",
+)
+HOT_SYSTEMS = (
+    "http://medis.or.jp/CodeSystem/master-HOT9",
+    "urn:oid:1.2.392.200119.4.403.1",
+    "urn:oid:1.2.392.100495.20.2.74",
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCodeHOT9_CS",
+    "http://medis.or.jp/CodeSystem/master-HOT7",
+    "urn:oid:1.2.392.200119.4.403.2",
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCodeHOT7_CS",
+    "http://medis.or.jp/CodeSystem/master-HOT13",
+    "urn:oid:1.2.392.200119.4.402.1",
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCodeHOT13_CS",
+)
+GENERAL_NAME_SYSTEMS = (
+    "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationGeneralOrderCode",
+    "urn:oid:1.2.392.100495.20.1.81",
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCodeCommon_CS",
+)
+CORE_LABO = "http://jpfhir.jp/fhir/clins/CodeSystem/JLAC10/JP_CLINS_ObsLabResult_CoreLabo_CS"
+INFECTION_LABO = (
+    "http://jpfhir.jp/fhir/clins/CodeSystem/JLAC10/JP_CLINS_ObsLabResult_InfectionLabo_CS"
+)
+JLAC10_SYSTEMS = (
+    "http://medis.or.jp/CodeSystem/master-JLAC10-17digits",
+    "urn:oid:1.2.392.200119.4.504",
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationLabResultCode_CS",
+    CORE_LABO,
+    INFECTION_LABO,
+)
 # Clinical and verification status, shared by Condition and AllergyIntolerance.
 STATUS_FIELDS = {"clinicalStatus": CODE_ONLY, "verificationStatus": CODE_ONLY}
 STATUS_COLUMNS = (
@@ -133,7 +111,7 @@ PATIENT = FhirTable(
     (
         Column(
             "person_id",
-            "lake_hmac_prefixed('', r.id)",
+            "lake_hmac_prefixed('', rid)",
             V,
             "Lake person pseudonym.",
             "person_id",
@@ -154,7 +132,7 @@ PATIENT = FhirTable(
             V,
             "Date of death generalised to 'YYYY-MM'.",
         ),
-        *_coded("marital_status", "r.maritalStatus", "the marital status"),
+        *coded("marital_status", "r.maritalStatus", "the marital status"),
         Column("race_code", f"{_omb(US_CORE + 'us-core-race')}.code", V, "US Core race code."),
         Column(
             "race_display",
@@ -191,6 +169,7 @@ PATIENT = FhirTable(
     ),
     None,
     None,
+    one_row_per_person=True,
 )
 
 ENCOUNTER = FhirTable(
@@ -204,16 +183,29 @@ ENCOUNTER = FhirTable(
         "subject": REF,
         "period": PERIOD,
         "reasonCode": [CONCEPT],
+        "hospitalization": {"admitSource": CODE_ONLY, "dischargeDisposition": CONCEPT},
     },
     (
-        _own_id("encounter", "Encounter"),
-        _person("subject"),
+        own_id("encounter", "Encounter"),
+        person("subject"),
+        document(),
         Column("status", "r.status", V, "Encounter status."),
         Column("class_code", "r.class.code", V, "Encounter class (e.g. AMB, IMP, EMER)."),
-        *_coded("type", "r.type[1]", "the encounter type"),
-        *_coded("reason", "r.reasonCode[1]", "the reason for the encounter"),
+        *coded("type", "r.type[1]", "the encounter type"),
+        *coded("reason", "r.reasonCode[1]", "the reason for the encounter"),
         Column("period_start", "fhir_ts(r.period.start)", TS, "Start of the encounter (UTC)."),
         Column("period_end", 'fhir_ts(r.period."end")', TS, "End of the encounter (UTC)."),
+        Column(
+            "admit_source_code",
+            "r.hospitalization.admitSource.coding[1].code",
+            V,
+            "Where the patient was admitted from.",
+        ),
+        *coded(
+            "discharge_disposition",
+            "r.hospitalization.dischargeDisposition",
+            "the discharge disposition",
+        ),
     ),
     "subject",
     "period_start",
@@ -232,14 +224,38 @@ CONDITION = FhirTable(
         "onsetDateTime": V,
         "abatementDateTime": V,
         "recordedDate": V,
+        "extension": [{"url": V, "valueCodeableConcept": CONCEPT}],
     },
     (
-        _own_id("condition", "Condition"),
-        _person("subject"),
+        own_id("condition", "Condition"),
+        person("subject"),
         ENC,
+        document(),
         *STATUS_COLUMNS,
         Column("category_code", "r.category[1].coding[1].code", V, "Condition category."),
-        *_coded("code", "r.code", "the condition"),
+        *coded("code", "r.code", "the condition"),
+        code_in(
+            "medis_code",
+            "r.code",
+            (MEDIS_DISEASE,),
+            "MEDIS standard disease master number (病名管理番号).",
+        ),
+        code_in("icd10_code", "r.code", ICD10_SYSTEMS, "ICD-10 code."),
+        Column(
+            "principal",
+            f"coalesce(len(list_filter(r.extension, lambda e: len(list_filter("
+            f"e.valueCodeableConcept.coding, lambda x: x.system = '{DIAGNOSIS_TYPE}' "
+            "AND x.code = 'principal')) > 0)) > 0, false)",
+            "BOOLEAN",
+            "Whether this is the principal diagnosis (主病名).",
+        ),
+        Column(
+            "suspected",
+            "coalesce(r.verificationStatus.coding[1].code IN ('provisional', 'differential'), "
+            "false)",
+            "BOOLEAN",
+            "Whether the diagnosis is suspected (疑い病名: provisional or differential).",
+        ),
         Column("onset", "fhir_ts(r.onsetDateTime)", TS, "Onset (UTC)."),
         Column("abatement", "fhir_ts(r.abatementDateTime)", TS, "Abatement (UTC)."),
         Column("recorded", "fhir_ts(r.recordedDate)", TS, "When recorded (UTC)."),
@@ -265,14 +281,17 @@ OBSERVATION = FhirTable(
         "valueInteger": "BIGINT",
         "valueCodeableConcept": CONCEPT,
         "valueBoolean": "BOOLEAN",
+        "interpretation": [CODE_ONLY],
+        "referenceRange": [{"low": QUANTITY, "high": QUANTITY}],
     },
     (
-        _own_id("observation", "Observation"),
-        _person("subject"),
+        own_id("observation", "Observation"),
+        person("subject"),
         ENC,
+        document(),
         Column("status", "r.status", V, "Observation status."),
         Column("category_code", "r.category[1].coding[1].code", V, "Observation category."),
-        *_coded("code", "r.code", "what was observed"),
+        *coded("code", "r.code", "what was observed"),
         Column(
             "effective",
             "fhir_ts(coalesce(r.effectiveDateTime, r.effectivePeriod.start))",
@@ -287,8 +306,34 @@ OBSERVATION = FhirTable(
             "Numeric value.",
         ),
         Column("value_unit", "r.valueQuantity.unit", V, "Unit of the numeric value."),
-        *_coded("value", "r.valueCodeableConcept", "a coded value"),
+        *coded("value", "r.valueCodeableConcept", "a coded value"),
         Column("value_boolean", "r.valueBoolean", "BOOLEAN", "Boolean value."),
+        code_in("jlac10_code", "r.code", JLAC10_SYSTEMS, "JLAC10 laboratory test code."),
+        Column(
+            "lab_item_set",
+            f"CASE WHEN list_contains(list_transform(r.code.coding, lambda x: x.system), "
+            f"'{INFECTION_LABO}') THEN 'infection' "
+            f"WHEN list_contains(list_transform(r.code.coding, lambda x: x.system), "
+            f"'{CORE_LABO}') THEN 'core' END",
+            V,
+            "JP-CLINS item set of a laboratory result: infection (感染症) or core (検査).",
+        ),
+        Column(
+            "interpretation_code",
+            "r.interpretation[1].coding[1].code",
+            V,
+            "Interpretation (e.g. H, L, N).",
+        ),
+        Column("reference_low", "r.referenceRange[1].low.value", "DOUBLE", "Reference range low."),
+        Column(
+            "reference_high", "r.referenceRange[1].high.value", "DOUBLE", "Reference range high."
+        ),
+        Column(
+            "reference_unit",
+            "coalesce(r.referenceRange[1].low.unit, r.referenceRange[1].high.unit)",
+            V,
+            "Unit of the reference range.",
+        ),
     ),
     "subject",
     "effective",
@@ -314,14 +359,15 @@ OBSERVATION_COMPONENT = FhirTable(
     (
         Column(
             "observation_id",
-            "lake_own('Observation', r.id)",
+            "lake_own('Observation', rid)",
             V,
             "Keyed pseudonym of the observation this is part of.",
             "pseudonym",
         ),
-        _person("subject"),
+        person("subject"),
         ENC,
-        *_coded("code", "c.code", "the component"),
+        document(),
+        *coded("code", "c.code", "the component"),
         Column(
             "effective",
             "fhir_ts(coalesce(r.effectiveDateTime, r.effectivePeriod.start))",
@@ -330,7 +376,7 @@ OBSERVATION_COMPONENT = FhirTable(
         ),
         Column("value_number", "c.valueQuantity.value", "DOUBLE", "Numeric value."),
         Column("value_unit", "c.valueQuantity.unit", V, "Unit of the numeric value."),
-        *_coded("value", "c.valueCodeableConcept", "a coded value"),
+        *coded("value", "c.valueCodeableConcept", "a coded value"),
     ),
     "subject",
     "effective",
@@ -349,16 +395,98 @@ MEDICATION_REQUEST = FhirTable(
         "encounter": REF,
         "authoredOn": V,
         "reasonCode": [CONCEPT],
+        "category": [CODE_ONLY],
+        "dosageInstruction": [
+            {
+                "timing": {
+                    "code": CONCEPT,
+                    "repeat": {
+                        "boundsDuration": QUANTITY,
+                        "frequency": "BIGINT",
+                        "period": "DOUBLE",
+                        "periodUnit": V,
+                    },
+                },
+                "asNeededBoolean": "BOOLEAN",
+                "route": CODE_ONLY,
+                "doseAndRate": [{"doseQuantity": QUANTITY}],
+            }
+        ],
+        "dispenseRequest": {"quantity": QUANTITY, "expectedSupplyDuration": QUANTITY},
     },
     (
-        _own_id("medication_request", "MedicationRequest"),
-        _person("subject"),
+        own_id("medication_request", "MedicationRequest"),
+        person("subject"),
         ENC,
+        document(),
         Column("status", "r.status", V, "Request status."),
         Column("intent", "r.intent", V, "Request intent."),
-        *_coded("medication", "r.medicationCodeableConcept", "the medication"),
+        Column("category_code", "r.category[1].coding[1].code", V, "Prescription category."),
+        *coded("medication", "r.medicationCodeableConcept", "the medication"),
+        code_in("yj_code", "r.medicationCodeableConcept", YJ_SYSTEMS, "YJ code of the drug."),
+        code_in("hot_code", "r.medicationCodeableConcept", HOT_SYSTEMS, "HOT code of the drug."),
+        code_in(
+            "generic_code",
+            "r.medicationCodeableConcept",
+            GENERAL_NAME_SYSTEMS,
+            "Generic-name prescription code (一般名処方コード).",
+        ),
         Column("authored_on", "fhir_ts(r.authoredOn)", TS, "When the request was made (UTC)."),
-        *_coded("reason", "r.reasonCode[1]", "the reason for the request"),
+        *coded("reason", "r.reasonCode[1]", "the reason for the request"),
+        *coded("usage", "r.dosageInstruction[1].timing.code", "the usage (用法)"),
+        Column("route_code", "r.dosageInstruction[1].route.coding[1].code", V, "Route code."),
+        Column(
+            "dose_value",
+            "r.dosageInstruction[1].doseAndRate[1].doseQuantity.value",
+            "DOUBLE",
+            "Dose per administration.",
+        ),
+        Column(
+            "dose_unit",
+            "r.dosageInstruction[1].doseAndRate[1].doseQuantity.unit",
+            V,
+            "Unit of the dose.",
+        ),
+        Column(
+            "frequency",
+            "r.dosageInstruction[1].timing.repeat.frequency",
+            "BIGINT",
+            "Administrations per period.",
+        ),
+        Column(
+            "period",
+            "r.dosageInstruction[1].timing.repeat.period",
+            "DOUBLE",
+            "Length of the period of the frequency.",
+        ),
+        Column(
+            "period_unit",
+            "r.dosageInstruction[1].timing.repeat.periodUnit",
+            V,
+            "Unit of that period (d, h, ...).",
+        ),
+        Column(
+            "duration_days",
+            "CASE WHEN r.dosageInstruction[1].timing.repeat.boundsDuration.unit IN ('d', '日') "
+            "OR r.dispenseRequest.expectedSupplyDuration.unit IN ('d', '日') THEN coalesce("
+            "r.dosageInstruction[1].timing.repeat.boundsDuration.value, "
+            "r.dispenseRequest.expectedSupplyDuration.value) END",
+            "DOUBLE",
+            "Days the prescription covers.",
+        ),
+        Column(
+            "as_needed",
+            "r.dosageInstruction[1].asNeededBoolean",
+            "BOOLEAN",
+            "Taken as needed (頓用).",
+        ),
+        Column(
+            "dispense_quantity",
+            "r.dispenseRequest.quantity.value",
+            "DOUBLE",
+            "Total quantity to dispense.",
+        ),
+        Column("dispense_unit", "r.dispenseRequest.quantity.unit", V, "Unit of that quantity."),
     ),
     "subject",
     "authored_on",
@@ -376,13 +504,15 @@ PROCEDURE = FhirTable(
         "performedDateTime": V,
         "performedPeriod": PERIOD,
         "reasonCode": [CONCEPT],
+        "bodySite": [CONCEPT],
     },
     (
-        _own_id("procedure", "Procedure"),
-        _person("subject"),
+        own_id("procedure", "Procedure"),
+        person("subject"),
         ENC,
+        document(),
         Column("status", "r.status", V, "Procedure status."),
-        *_coded("code", "r.code", "the procedure"),
+        *coded("code", "r.code", "the procedure"),
         Column(
             "performed_start",
             "fhir_ts(coalesce(r.performedDateTime, r.performedPeriod.start))",
@@ -392,7 +522,8 @@ PROCEDURE = FhirTable(
         Column(
             "performed_end", 'fhir_ts(r.performedPeriod."end")', TS, "End of the procedure (UTC)."
         ),
-        *_coded("reason", "r.reasonCode[1]", "the reason for the procedure"),
+        *coded("reason", "r.reasonCode[1]", "the reason for the procedure"),
+        *coded("body_site", "r.bodySite[1]", "the body site"),
     ),
     "subject",
     "performed_start",
@@ -411,11 +542,12 @@ IMMUNIZATION = FhirTable(
         "primarySource": "BOOLEAN",
     },
     (
-        _own_id("immunization", "Immunization"),
-        _person("patient"),
+        own_id("immunization", "Immunization"),
+        person("patient"),
         ENC,
+        document(),
         Column("status", "r.status", V, "Immunization status."),
-        *_coded("vaccine", "r.vaccineCode", "the vaccine"),
+        *coded("vaccine", "r.vaccineCode", "the vaccine"),
         Column("occurrence", "fhir_ts(r.occurrenceDateTime)", TS, "When given (UTC)."),
         Column(
             "primary_source", "r.primarySource", "BOOLEAN", "Recorded by the person who gave it."
@@ -439,18 +571,21 @@ ALLERGY = FhirTable(
         "encounter": REF,
         "onsetDateTime": V,
         "recordedDate": V,
+        "reaction": [{"severity": V}],
     },
     (
-        _own_id("allergy_intolerance", "AllergyIntolerance"),
-        _person("patient"),
+        own_id("allergy_intolerance", "AllergyIntolerance"),
+        person("patient"),
         ENC,
+        document(),
         *STATUS_COLUMNS,
         Column("type", "r.type", V, "Allergy or intolerance."),
         Column("category", "r.category[1]", V, "Category (food, medication, ...)."),
         Column("criticality", "r.criticality", V, "Criticality."),
-        *_coded("code", "r.code", "the substance"),
+        *coded("code", "r.code", "the substance"),
         Column("onset", "fhir_ts(r.onsetDateTime)", TS, "Onset (UTC)."),
         Column("recorded", "fhir_ts(r.recordedDate)", TS, "When recorded (UTC)."),
+        Column("reaction_severity", "r.reaction[1].severity", V, "Severity of the first reaction."),
     ),
     "patient",
     "recorded",
@@ -471,12 +606,13 @@ DIAGNOSTIC_REPORT = FhirTable(
         "issued": V,
     },
     (
-        _own_id("diagnostic_report", "DiagnosticReport"),
-        _person("subject"),
+        own_id("diagnostic_report", "DiagnosticReport"),
+        person("subject"),
         ENC,
+        document(),
         Column("status", "r.status", V, "Report status."),
         Column("category_code", "r.category[1].coding[1].code", V, "Report category."),
-        *_coded("code", "r.code", "the report"),
+        *coded("code", "r.code", "the report"),
         Column(
             "effective",
             "fhir_ts(coalesce(r.effectiveDateTime, r.effectivePeriod.start))",
@@ -506,9 +642,9 @@ CLAIM = FhirTable(
         "item": [{"encounter": [REF]}],
     },
     (
-        _own_id("claim", "Claim"),
-        _person("patient"),
-        _link("encounter_id", "Encounter", "r.item[1].encounter[1].reference"),
+        own_id("claim", "Claim"),
+        person("patient"),
+        link("encounter_id", "Encounter", "r.item[1].encounter[1].reference"),
         Column("status", "r.status", V, "Claim status."),
         Column("type_code", "r.type.coding[1].code", V, "Claim type."),
         Column("use", "r.use", V, "Claim, preauthorization or predetermination."),
@@ -540,10 +676,10 @@ EOB = FhirTable(
         "item": [{"encounter": [REF]}],
     },
     (
-        _own_id("explanation_of_benefit", "ExplanationOfBenefit"),
-        _person("patient"),
-        _link("claim_id", "Claim", "r.claim.reference"),
-        _link("encounter_id", "Encounter", "r.item[1].encounter[1].reference"),
+        own_id("explanation_of_benefit", "ExplanationOfBenefit"),
+        person("patient"),
+        link("claim_id", "Claim", "r.claim.reference"),
+        link("encounter_id", "Encounter", "r.item[1].encounter[1].reference"),
         Column("status", "r.status", V, "Status."),
         Column("type_code", "r.type.coding[1].code", V, "Claim type."),
         Column("use", "r.use", V, "Claim, preauthorization or predetermination."),
@@ -583,6 +719,7 @@ TABLES: tuple[FhirTable, ...] = (
     DIAGNOSTIC_REPORT,
     CLAIM,
     EOB,
+    *DOC_TABLES,
 )
 BY_TYPE = {t.resource_type: t for t in TABLES if t.unnest is None}
 
@@ -600,7 +737,24 @@ DESCRIPTIONS = {
     "diagnostic_report": "Diagnostic reports (codes and dates; report text removed).",
     "claim": "Claims for payment: type, billable period and total (costs).",
     "explanation_of_benefit": "Adjudicated claims: totals and payments (costs).",
+    **DOC_DESCRIPTIONS,
 }
+# Types whose patient FHIR R4 makes mandatory: one without it is bad input. For the others
+# (Encounter, Observation, DiagnosticReport, Specimen, Composition) a resource without a
+# patient, outside a document, belongs to no person: it is counted, not ingested.
+MANDATORY_SUBJECT = frozenset(
+    {
+        "Condition",
+        "MedicationRequest",
+        "Procedure",
+        "Immunization",
+        "AllergyIntolerance",
+        "Claim",
+        "ExplanationOfBenefit",
+        "Coverage",
+        "ImagingStudy",
+    }
+)
 
 # Fields that exist only in earlier FHIR versions (STU3/DSTU2); R4 renamed or removed them.
 PRE_R4_FIELDS: dict[str, tuple[str, ...]] = {

@@ -29,7 +29,7 @@ from tre.lake import fhir, fhir_fast, fhir_read, ndjson_chunks
 from tre.lake.events import record_event
 from tre.lake.fhir_tables import DESCRIPTIONS, TABLES
 from tre.lake.fhir_types import R4_RESOURCE_TYPES
-from tre.lake.part_writers import REMOVED_PART, PartWriters
+from tre.lake.part_writers import REMOVED_PART, REMOVED_TEXT_PART, PartWriters
 from tre.lake.pseudonymise import check_source_name
 from tre.lake.publish import Outcome, TablePart, connect, engine_errors, finish
 from tre.lake.snapshots import lake_lock, new_snapshot_id, staged
@@ -96,7 +96,7 @@ def ingest_fhir(
     total = sum(f.size for f in files)
     with engine_errors(), lake_lock(settings), staged(settings, new_snapshot_id(source)) as staging:
         con = connect(staging, settings)
-        fhir.prepare(con, source, key)
+        fhir.prepare(con, source, key, linkage)
         # Source file names carry patients' names and identifiers (Synthea bundles do).
         names = {
             v
@@ -139,7 +139,7 @@ def ingest_fhir(
             problems["empty"] += 1
             if len(skipped) < SKIPPED_RECORDS_KEPT:
                 skipped.append({"input": n, "line": None, "entry": None, "problem": "empty"})
-        if not writers.tables - {REMOVED_PART}:
+        if not writers.tables - {REMOVED_PART, REMOVED_TEXT_PART}:
             raise InputError(
                 _("Empty input: none of the {n} file(s) holds a resource this lake models.").format(
                     n=len(files)
@@ -152,6 +152,8 @@ def ingest_fhir(
                 {c.name: (c.description, c.role) for c in t.columns},
                 t.date_column,
                 DESCRIPTIONS[t.table],
+                one_row_per_person=t.one_row_per_person,
+                text_columns=t.text_columns,
             )
             for t in TABLES
             if t.table in writers.tables
@@ -166,11 +168,15 @@ def ingest_fhir(
                 "inputs": {"files": len(files), "bytes": total},
                 "resources": dict(sorted(types.items())),
                 "unmodelled": unmodelled,
+                "unlinked": dict(sorted(state.unlinked.items())),
                 "skipped": {"counts": dict(problems), "records": skipped},
             },
         )
         removed = [writers.path(REMOVED_PART)] if REMOVED_PART in writers.tables else []
-        manifest = finish(con, settings, staging, parts, outcome, removed)
+        removed_text = (
+            [writers.path(REMOVED_TEXT_PART)] if REMOVED_TEXT_PART in writers.tables else []
+        )
+        manifest = finish(con, settings, staging, parts, outcome, removed, removed_text)
     record_event(
         settings,
         "lake.ingest",
@@ -192,6 +198,7 @@ class _State:
     batch_bytes: int
     types: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
+    unlinked: Counter[str] = field(default_factory=Counter)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     seen_files: set[int] = field(default_factory=set)
 
@@ -246,8 +253,9 @@ def _write_fast(
         state.writers.write(table.table, fhir.table_rows(con, table, parsed=True))
     fields = fhir.removed_fields(resource_type)
     state.writers.write(REMOVED_PART, fhir.removed_rows(con, fields))
-    if state.linkage and resource_type == "Patient":
-        fhir.collect_links(con, state.linkage, "links", parsed=True)
+    state.writers.write(REMOVED_TEXT_PART, fhir.removed_text_rows(con, fields))
+    if resource_type == "Patient":
+        fhir.collect_links(con, state.linkage, parsed=True)
     con.execute("DROP TABLE raw")
 
 
@@ -268,9 +276,14 @@ def _ingest_batch(con: duckdb.DuckDBPyConnection, state: _State, batch: pa.Table
         )
     batch_types = fhir.type_counts(con)
     state.types.update(batch_types)
+    state.unlinked.update(fhir.unlinked_counts(con))
     for table in TABLES:
         if batch_types.get(table.resource_type):
             state.writers.write(table.table, fhir.table_rows(con, table))
     state.writers.write(REMOVED_PART, fhir.removed_rows(con))
-    if state.linkage:
-        fhir.collect_links(con, state.linkage, "links")
+    state.writers.write(REMOVED_TEXT_PART, fhir.removed_text_rows(con))
+    if batch_types.get("Patient"):
+        fhir.collect_links(con, state.linkage)
+    if batch_types.get("Coverage"):
+        fhir.collect_coverage_links(con, state.linkage)
+    fhir.logical_persons(con)

@@ -19,6 +19,8 @@ ROW_GROUP_ROWS = 128 * 1024
 # Not a lake table: the direct-identifier strings an ingest removed, kept on disk (not in
 # memory, where they would grow with the input) until the sweep reads them.
 REMOVED_PART = "_removed"
+# The same for the text sweep: names, addresses and numbers to find inside longer strings.
+REMOVED_TEXT_PART = "_removed_text"
 # The lake's tables are kept; the removed strings are read once by the sweep and deleted.
 # Random identifiers neither compress nor share a dictionary, and the sweep reads no
 # statistics: writing them plain costs a sixth of the CPU.
@@ -54,7 +56,7 @@ class PartWriters:
     def _write(self, table: str, rows: pa.Table) -> None:
         writer = self._writers.get(table)
         if writer is None:
-            options = _SCRATCH if table == REMOVED_PART else _KEPT
+            options = _SCRATCH if table in (REMOVED_PART, REMOVED_TEXT_PART) else _KEPT
             writer = pq.ParquetWriter(self.path(table), rows.schema, **options)
             self._writers[table] = writer
         # Row groups of bounded size keep later scans (link, sweep) in bounded memory.

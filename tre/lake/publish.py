@@ -24,6 +24,7 @@ from tre.errors import InputError, UserError
 from tre.i18n import _
 from tre.lake.snapshots import file_sha256, publish
 from tre.lake.sweep import sweep, swept
+from tre.lake.sweep_text import sweep_text
 from tre.sql import literal
 
 
@@ -59,6 +60,8 @@ class TablePart:
     columns: dict[str, tuple[str, str]]  # name -> (description, role)
     date_column: str | None = None
     description: str = ""
+    one_row_per_person: bool = False  # rows of one person are merged (after linkage)
+    text_columns: list[str] = field(default_factory=list)  # read by the text sweep
 
 
 @dataclass
@@ -80,30 +83,68 @@ def connect(staging: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     # of the working database would also be written to its file (slower, for no use).
     con.execute("CREATE TEMP TABLE removed (value VARCHAR)")
     con.execute("CREATE TEMP TABLE links (local VARCHAR, linked VARCHAR)")
+    # Person keys of patients' identifiers (alias -> local pseudonym), and the keys that
+    # logical references (`subject.identifier`) used: see tre.lake.linkage.
+    con.execute("CREATE TEMP TABLE aliases (alias VARCHAR, local VARCHAR)")
+    con.execute("CREATE TEMP TABLE logical (person VARCHAR)")
     return con
 
 
 def _link_persons(con: duckdb.DuckDBPyConnection, parts: dict[str, TablePart], out: Path) -> None:
-    """Rewrite person_id through `links` (local pseudonym -> linkage pseudonym) if any."""
-    has_links = (con.execute("SELECT count(*) FROM links").fetchone() or (0,))[0] > 0
-    if has_links:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE person_links AS "
-            "SELECT local, min(linked) AS linked FROM links GROUP BY local"
-        )
+    """Rewrite person_id to one pseudonym per person, if anything links: a patient with an
+    identifier of the linkage system takes its linkage pseudonym (`links`), and a logical
+    reference to an identifier a patient of this ingest carries takes that patient's
+    pseudonym (`aliases`, for the keys in `logical`). A table with one row per person keeps
+    one row for each."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE person_links AS
+        WITH canonical AS (SELECT local, min(linked) AS linked FROM links GROUP BY local)
+        SELECT local, linked FROM canonical
+        UNION ALL
+        SELECT a.alias, coalesce(min(c.linked), min(a.local))
+        FROM aliases a SEMI JOIN logical l ON a.alias = l.person
+        LEFT JOIN canonical c ON c.local = a.local
+        GROUP BY a.alias
+        """
+    )
+    has_links = (con.execute("SELECT count(*) FROM person_links").fetchone() or (0,))[0] > 0
     for table, part in parts.items():
         target = out / f"{table}.parquet"
-        if has_links and "person_id" in part.columns:
+        linked = has_links and "person_id" in part.columns
+        rows = "read_parquet($1) t"
+        if linked:
+            rows = (
+                "(SELECT t.* REPLACE (coalesce(l.linked, t.person_id) AS person_id) "
+                "FROM read_parquet($1) t LEFT JOIN person_links l ON t.person_id = l.local) t"
+            )
+        if part.one_row_per_person and _repeats_persons(con, part.path, linked):
             con.execute(
-                "COPY (SELECT t.* REPLACE (coalesce(l.linked, t.person_id) AS person_id) "
-                "FROM read_parquet($1) t LEFT JOIN person_links l ON t.person_id = l.local) "
+                f"COPY (SELECT DISTINCT ON (person_id) * FROM {rows} ORDER BY ALL) "
                 f"TO '{target}' (FORMAT parquet, COMPRESSION zstd)",
+                [str(part.path)],
+            )
+            part.path.unlink()
+        elif linked:
+            con.execute(
+                f"COPY (SELECT * FROM {rows}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)",
                 [str(part.path)],
             )
             part.path.unlink()
         else:
             os.rename(part.path, target)
         part.path = target
+
+
+def _repeats_persons(con: duckdb.DuckDBPyConnection, path: Path, linked: bool) -> bool:
+    """Whether a table holds a person twice (after linkage, if `linked`)."""
+    persons = "coalesce(l.linked, t.person_id)" if linked else "t.person_id"
+    join = "LEFT JOIN person_links l ON t.person_id = l.local" if linked else ""
+    rows, distinct = con.execute(
+        f"SELECT count(*), count(DISTINCT {persons}) FROM read_parquet($1) t {join}",
+        [str(path)],
+    ).fetchone() or (0, 0)
+    return bool(rows != distinct)
 
 
 PERSONS_FILE = "persons.parquet"
@@ -176,18 +217,22 @@ def finish(
     parts: dict[str, TablePart],
     outcome: Outcome,
     removed_files: Sequence[Path] = (),
+    removed_text_files: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """Link, sweep, describe and publish; raise InputError (publishing nothing) on a hit.
 
     The sweep looks for the strings of table `removed` and of the Parquet `removed_files`
-    (rows of `tre.lake.sweep.swept`).
+    (rows of `tre.lake.sweep.swept`); the text sweep for those of `removed_text_files`
+    (rows of `tre.lake.sweep_text.removed_text_sql`) inside the parts' text columns.
     """
     _link_persons(con, parts, staging)
     # The table files are final: hash them (and flush them to disk) on a worker thread while
     # DuckDB sweeps and measures them.
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tre-sha256")
     try:
-        return _checked_and_published(con, settings, staging, parts, outcome, removed_files, hasher)
+        return _checked_and_published(
+            con, settings, staging, parts, outcome, removed_files, removed_text_files, hasher
+        )
     finally:
         hasher.shutdown(wait=True, cancel_futures=True)
 
@@ -199,6 +244,7 @@ def _checked_and_published(
     parts: dict[str, TablePart],
     outcome: Outcome,
     removed_files: Sequence[Path],
+    removed_text_files: Sequence[Path],
     hasher: ThreadPoolExecutor,
 ) -> dict[str, Any]:
     hashes = {t: hasher.submit(file_sha256, p.path, sync=True) for t, p in sorted(parts.items())}
@@ -207,6 +253,14 @@ def _checked_and_published(
         removed += f" UNION ALL SELECT value, h, n FROM read_parquet({literal(str(path))})"
     con.execute(f"CREATE OR REPLACE TEMP VIEW removed_all AS {removed}")
     hits = sweep(con, {t: p.path for t, p in parts.items()}, "removed_all")
+    if removed_text_files:
+        files = ", ".join(literal(str(p)) for p in removed_text_files)
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW removed_text AS SELECT DISTINCT kind, value "
+            f"FROM read_parquet([{files}])"
+        )
+        texts = {t: (p.path, p.text_columns) for t, p in parts.items() if p.text_columns}
+        hits += [h for h in sweep_text(con, texts, "removed_text") if h not in hits]
     if hits:
         where = ", ".join(f"{t}.{c}" for t, c in hits)
         raise InputError(

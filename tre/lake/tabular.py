@@ -6,6 +6,11 @@
     person:
       column: ssn                       # the person identifier (removed, becomes person_id)
       system: http://hl7.org/fhir/sid/us-ssn   # optional: links to sources sharing it
+    # or an identifier held in several columns, joined with ':' in this order, e.g. the
+    # Japanese insurance identity 保険者番号:記号:番号:枝番 (normalised, tre.lake.linkage):
+    #   person:
+    #     columns: [insurer_no, symbol, number, branch]
+    #     system: http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID
     columns:                            # every column kept, and how it is generalised
       service_date: month               # keep | year | month | band
       amount: {generalise: band, width: 100, description: Claimed amount}
@@ -56,8 +61,17 @@ def load_spec(spec_path: Path) -> dict[str, Any]:
         if key not in spec:
             raise _spec_error(spec_path, _("missing key '{key}'.").format(key=key))
     person = spec["person"]
-    if not isinstance(person, dict) or "column" not in person:
-        raise _spec_error(spec_path, _("'person' needs a 'column'."))
+    if not isinstance(person, dict) or ("column" in person) == ("columns" in person):
+        raise _spec_error(spec_path, _("'person' needs a 'column' or a list of 'columns'."))
+    if "columns" in person:
+        parts = person["columns"]
+        if not (isinstance(parts, list) and parts and all(isinstance(c, str) for c in parts)):
+            raise _spec_error(spec_path, _("'person: columns' must be a list of column names."))
+        if not person.get("system"):
+            raise _spec_error(
+                spec_path, _("'person: columns' needs the 'system' their joined value is of.")
+            )
+    person["columns"] = [str(c) for c in person.get("columns") or [person["column"]]]
     columns: dict[str, dict[str, Any]] = {}
     for name, rule in (spec["columns"] or {}).items():
         rule = {"generalise": rule} if isinstance(rule, str) else dict(rule or {})
@@ -84,12 +98,13 @@ def load_spec(spec_path: Path) -> dict[str, Any]:
     return spec
 
 
-def _reader_sql(path: Path, person_column: str) -> str:
+def _reader_sql(path: Path, person_columns: list[str]) -> str:
     name = path.name.lower()
     if name.endswith(".parquet"):
         return f"read_parquet({literal(str(path))})"
     if name.endswith((".csv", ".csv.gz", ".tsv")):
-        types = "{" + literal(person_column) + ": 'VARCHAR'}"
+        # Identifiers are text: leading zeros matter (保険者番号 06123456).
+        types = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in person_columns) + "}"
         return f"read_csv({literal(str(path))}, header = true, types = {types})"
     raise InputError(
         _("{path}: not a CSV or Parquet file.").format(path=path),
@@ -129,14 +144,13 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
         raise _spec_error(
             spec_path, _("the data file {path} does not exist.").format(path=data_path)
         )
-    person_column = str(spec["person"]["column"])
+    person_columns: list[str] = spec["person"]["columns"]
     system = spec["person"].get("system")
-    namespace = str(system) if system else source
     key = settings.read_lake_key()
     with engine_errors(), lake_lock(settings), staged(settings, new_snapshot_id(source)) as staging:
         con = connect(staging, settings)
         prepare(con, source, key)
-        reader = _reader_sql(data_path, person_column)
+        reader = _reader_sql(data_path, person_columns)
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
         except Exception:
@@ -145,7 +159,7 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
                 hint=_("Check that it is a CSV with a header row, or a Parquet file."),
             ) from None
         present = {str(r[0]): str(r[1]) for r in described}
-        declared = {person_column, *spec["columns"], *spec["drop"]}
+        declared = {*person_columns, *spec["columns"], *spec["drop"]}
         undeclared = sorted(set(present) - declared)
         if undeclared:
             raise _spec_error(
@@ -161,9 +175,11 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
                 spec_path,
                 _("columns missing from the data: {names}.").format(names=", ".join(missing)),
             )
-        pid = identifier(person_column)
+        trimmed = [f"trim({identifier(c)}::VARCHAR)" for c in person_columns]
+        pid = trimmed[0] if len(trimmed) == 1 else f"concat_ws(':', {', '.join(trimmed)})"
         blank = con.execute(
-            f"SELECT count(*) FROM {reader} WHERE nullif(trim({pid}::VARCHAR), '') IS NULL"
+            f"SELECT count(*) FROM {reader} WHERE "
+            + " OR ".join(f"nullif({t}, '') IS NULL" for t in trimmed)
         ).fetchone()
         if blank and blank[0]:
             raise InputError(
@@ -172,13 +188,21 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
                 ),
                 hint=_("Every row must identify its person; remove or fix those rows."),
             )
-        removed = [pid] + [identifier(c) for c in spec["drop"] if present[c] == "VARCHAR"]
-        for column in removed:
+        removed = [pid, *trimmed] if len(trimmed) > 1 else [pid]
+        removed += [
+            f"trim({identifier(c)}::VARCHAR)" for c in spec["drop"] if present[c] == "VARCHAR"
+        ]
+        for value in removed:
             con.execute(
-                f"INSERT INTO removed SELECT DISTINCT trim({column}::VARCHAR) FROM {reader} "
-                f"WHERE {column} IS NOT NULL AND length(trim({column}::VARCHAR)) >= 2"
+                f"INSERT INTO removed SELECT DISTINCT {value} FROM {reader} "
+                f"WHERE length({value}) >= 2"
             )
-        selects = [f"lake_hmac({literal(namespace)} || '|' || trim({pid}::VARCHAR)) AS person_id"]
+        person_key = (
+            f"linkage_key({literal(str(system))}, {pid})"
+            if system
+            else f"lake_hmac({literal(source)} || '|' || {pid})"
+        )
+        selects = [f"{person_key} AS person_id"]
         descriptions = {"person_id": ("Lake person pseudonym.", "person_id")}
         date_column = None
         for name, rule in spec["columns"].items():

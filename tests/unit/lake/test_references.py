@@ -25,7 +25,9 @@ def con() -> duckdb.DuckDBPyConnection:
         ("Patient/abc", "abc", "Patient", True),
         ("urn:uuid:0b3c-11", "0b3c-11", None, True),
         ("http://host/fhir/Patient/p9/_history/3", "p9", "Patient", True),
-        ("Patient?identifier=sys|123", None, None, False),
+        # a logical reference: the patient is named by an identifier (tre.lake.linkage)
+        ("Patient?identifier=sys|123", None, None, True),
+        ("Organization?identifier=sys|123", None, None, False),
         ("#coverage", None, None, False),
         ("abc", None, None, False),
         ("Group/g1", "g1", "Group", False),
@@ -65,3 +67,11 @@ def test_year_month_and_timestamps(con: duckdb.DuckDBPyConnection) -> None:
     assert got[0].startswith("2020-01-01") and got[1].startswith("2020-03-05 00:00:00")
     assert got[2].startswith("2020-03-05 10:00:00")
     assert got[3:] == [None, None, None, None]
+
+
+def test_a_logical_reference_is_keyed_by_its_identifier(con: duckdb.DuckDBPyConnection) -> None:
+    # Not the linkage system of this source: a source-local key, never the bare identifier's.
+    ref = "Patient?identifier=http://example.org/mrn|a|b"
+    (person,) = con.execute("SELECT lake_person($1)", [ref]).fetchone() or (None,)
+    assert person == hmac_hex(KEY, "src|http://example.org/mrn|a|b")
+    assert person != hmac_hex(KEY, "http://example.org/mrn|a|b")

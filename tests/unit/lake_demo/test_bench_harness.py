@@ -65,9 +65,19 @@ def test_unknown_benchmark_name_is_refused() -> None:
 
 
 @pytest.mark.slow
-def test_ingest_bench_runs_from_one_command(tmp_path: Path) -> None:
+@pytest.mark.parametrize("data_format", ["bulk", "jp-clins"])
+def test_ingest_bench_runs_from_one_command(tmp_path: Path, data_format: str) -> None:
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "ingest.py"), "--patients", "20", "--workdir", str(tmp_path)],
+        [
+            sys.executable,
+            str(BENCH / "ingest.py"),
+            "--patients",
+            "20",
+            "--workdir",
+            str(tmp_path),
+            "--format",
+            data_format,
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -77,3 +77,54 @@ def test_no_generated_identifier_survives_in_the_lake(tmp_path: Path, tre_home: 
         "SELECT count(DISTINCT needle) FROM hay, needles WHERE contains(row_text, needle)"
     ).fetchone()
     assert source_hits == (len(needles),)
+
+
+def document_identifiers(bundles_file: Path) -> set[str]:
+    """What the JP-CLINS demo documents identify people by: patients' and doctors' names,
+    MRNs, insurance identities, phones, addresses, the Coverages' insured-person numbers."""
+    found: set[str] = set()
+    for line in bundles_file.read_text(encoding="utf-8").splitlines():
+        for entry in json.loads(line)["entry"]:
+            resource = entry["resource"]
+            for name in (
+                resource.get("name", []) if resource["resourceType"] != "Organization" else []
+            ):
+                found.update([name["text"], name["family"] + name["given"][0]])
+            found.update(t["value"] for t in resource.get("telecom", []))
+            if resource["resourceType"] == "Patient":
+                found.update(i["value"] for i in resource["identifier"])
+                for address in resource["address"]:
+                    found.update([address["text"], address["postalCode"]])
+            for ext in resource.get("extension", []):
+                if "InsuredPerson" in ext["url"]:
+                    found.add(ext["valueString"])
+            if resource.get("subscriberId"):
+                found.add(resource["subscriberId"])
+    return {n for n in found if len(n) >= 3}
+
+
+def test_no_identifier_of_the_jp_clins_documents_survives(tmp_path: Path, tre_home: Path) -> None:
+    data = tmp_path / "documents"
+    summary = write_demo_data(data, 30, seed=7, data_format="jp-clins")
+    assert summary.files.keys() == {"Bundle.ndjson"} and summary.entries > 30 * 10
+    needles = document_identifiers(data / "Bundle.ndjson")
+    assert len(needles) > 30 * 6
+    cli("init")
+    linkage = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID"
+    cli("lake", "ingest", "fhir", str(data), "--source", "demo", "--linkage-system", linkage)
+    tables = sorted(tre_home.rglob("*.parquet"))
+    assert {p.stem for p in tables} >= {"document", "coverage", "condition", "observation"}
+    con = duckdb.connect()
+    con.execute("CREATE TABLE needles (needle VARCHAR)")
+    con.executemany("INSERT INTO needles VALUES (?)", [[n] for n in sorted(needles)])
+    for table in tables:
+        hits = con.execute(
+            "SELECT count(*) FROM (SELECT to_json(t)::VARCHAR AS row_text FROM read_parquet(?) t)"
+            ", needles WHERE contains(row_text, needle)",
+            [str(table)],
+        ).fetchone()
+        assert hits == (0,), f"direct identifiers survive in {table.name}"
+    persons = con.execute(
+        f"SELECT count(*) FROM read_parquet('{next(p for p in tables if p.stem == 'patient')}')"
+    ).fetchone()
+    assert persons == (30,)  # each patient's documents linked by the insurance identity

@@ -23,11 +23,31 @@ import pyarrow as pa
 
 from tre.errors import UserError
 from tre.i18n import _
+from tre.lake.synth import jp_clins
 from tre.lake.synth.fmt import lines_bytes
 from tre.lake.synth.generate import RESOURCE_TYPES, render_chunk
 
 CHUNK_SIZE = 1_000  # measured: faster than bigger chunks (cache) and ~300 MB peak RSS
 STAGING_NAME = ".demo-data.partial"
+# bulk: one NDJSON file per resource type (FHIR Bulk Data); jp-clins: JP-CLINS document
+# Bundles, one per line of Bundle.ndjson.
+FORMATS = ("bulk", "jp-clins")
+
+
+def file_types(data_format: str) -> tuple[str, ...]:
+    """The resource types that name the files of `data_format`."""
+    return RESOURCE_TYPES if data_format == "bulk" else (jp_clins.RESOURCE_TYPE,)
+
+
+def _render(
+    data_format: str, seed: int, index: int, first: int, n: int
+) -> tuple[dict[str, list[pa.Array]], int]:
+    """One chunk's lines per file type, and the resources they hold (Bundle entries count)."""
+    if data_format == "bulk":
+        chunk = render_chunk(seed, index, first, n)
+        return chunk, sum(len(lines) for arrays in chunk.values() for lines in arrays)
+    lines, resources = jp_clins.render_documents(seed, index, first, n)
+    return {jp_clins.RESOURCE_TYPE: lines}, resources
 
 
 @dataclass
@@ -38,13 +58,16 @@ class DemoSummary:
     patients: int
     seed: int
     compressed: bool
-    resources: dict[str, int] = field(default_factory=dict)
+    data_format: str = "bulk"
+    resources: dict[str, int] = field(default_factory=dict)  # lines (resources, Bundles)
+    entries: int = 0  # resources inside the Bundles, for jp-clins
     files: dict[str, int] = field(default_factory=dict)  # file name -> bytes
     seconds: float = 0.0
 
     @property
     def total_resources(self) -> int:
-        return sum(self.resources.values())
+        """Resources written, those inside Bundles included."""
+        return self.entries or sum(self.resources.values())
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +75,7 @@ class DemoSummary:
             "patients": self.patients,
             "seed": self.seed,
             "compressed": self.compressed,
+            "format": self.data_format,
             "resources": self.resources,
             "total_resources": self.total_resources,
             "files": self.files,
@@ -63,7 +87,12 @@ def file_name(resource_type: str, compressed: bool) -> str:
     return f"{resource_type}.ndjson" + (".gz" if compressed else "")
 
 
-def _validate(patients: int, seed: int, chunk_size: int) -> None:
+def _validate(patients: int, seed: int, chunk_size: int, data_format: str) -> None:
+    if data_format not in FORMATS:
+        raise UserError(
+            _("--format must be one of {formats}.").format(formats=", ".join(FORMATS)),
+            _("Use bulk (the default) or jp-clins."),
+        )
     if patients < 1:
         raise UserError(_("--patients must be at least 1."), _("Give a positive number."))
     if seed < 0:
@@ -113,6 +142,7 @@ def write_demo_data(
     compressed: bool = False,
     chunk_size: int = CHUNK_SIZE,
     on_chunk: Callable[[int], None] | None = None,
+    data_format: str = "bulk",
 ) -> DemoSummary:
     """Write `patients` synthetic patients as FHIR R4 bulk NDJSON files into `out`.
 
@@ -120,17 +150,19 @@ def write_demo_data(
     resource types in `out` (plain or gzipped) are replaced; other files are left alone.
     `on_chunk(n)` is called after each chunk with the number of patients it held.
     """
-    _validate(patients, seed, chunk_size)
+    _validate(patients, seed, chunk_size, data_format)
     out = Path(out)
     staging = _prepare(out)
     started = time.perf_counter()
-    summary = DemoSummary(out=out, patients=patients, seed=seed, compressed=compressed)
-    summary.resources = dict.fromkeys(RESOURCE_TYPES, 0)
+    summary = DemoSummary(
+        out=out, patients=patients, seed=seed, compressed=compressed, data_format=data_format
+    )
+    types = file_types(data_format)
+    summary.resources = dict.fromkeys(types, 0)
     try:
         with ExitStack() as stack:
             handles = {
-                rt: _open(staging / file_name(rt, compressed), compressed, stack)
-                for rt in RESOURCE_TYPES
+                rt: _open(staging / file_name(rt, compressed), compressed, stack) for rt in types
             }
             # One writer thread: compressing and writing chunk i (zlib and file I/O release
             # the GIL) overlaps rendering chunk i + 1; at most two chunks are held at once.
@@ -138,9 +170,11 @@ def write_demo_data(
             pending: Future[None] | None = None
             for index, first in enumerate(range(0, patients, chunk_size)):
                 n = min(chunk_size, patients - first)
-                chunk = render_chunk(seed, index, first, n)
+                chunk, resources = _render(data_format, seed, index, first, n)
                 for rt, arrays in chunk.items():
                     summary.resources[rt] += sum(len(lines) for lines in arrays)
+                if data_format != "bulk":
+                    summary.entries += resources
                 if pending is not None:
                     pending.result()  # re-raises a write error here
                 pending = writer.submit(_write_chunk, handles, chunk)
@@ -148,7 +182,7 @@ def write_demo_data(
                     on_chunk(n)
             if pending is not None:
                 pending.result()
-        _publish(out, staging, compressed, summary)
+        _publish(out, staging, compressed, summary, types)
     except OSError as exc:
         raise UserError(
             _("Writing the demo data failed") + f" ({exc.strerror or type(exc).__name__}).",
@@ -166,8 +200,10 @@ def _write_chunk(handles: dict[str, BinaryIO], chunk: dict[str, list[pa.Array]])
             handles[rt].write(lines_bytes(lines))
 
 
-def _publish(out: Path, staging: Path, compressed: bool, summary: DemoSummary) -> None:
-    for rt in RESOURCE_TYPES:
+def _publish(
+    out: Path, staging: Path, compressed: bool, summary: DemoSummary, types: tuple[str, ...]
+) -> None:
+    for rt in types:
         for stale in (file_name(rt, not compressed),):
             (out / stale).unlink(missing_ok=True)  # would double the data for an ingest
         name = file_name(rt, compressed)
