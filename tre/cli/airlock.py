@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tre.airlock import service, views
 from tre.cli.common import JsonFlag, console, emit, err_console, settings
-from tre.config import current_actor
+from tre.cli.identity import current_actor
 from tre.errors import InputError
 from tre.i18n import _
 

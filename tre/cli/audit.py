@@ -13,7 +13,8 @@ import typer
 
 from tre import audit, policy
 from tre.cli.common import JsonFlag, console, emit, settings
-from tre.config import Settings, current_actor
+from tre.cli.identity import current_actor
+from tre.config import Settings
 from tre.db import session_scope
 from tre.errors import InputError, TreError
 from tre.i18n import _
