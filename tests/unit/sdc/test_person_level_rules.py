@@ -14,7 +14,7 @@ def _blocking_rules(module: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Finding":
-            rule, severity = (node.args + [None, None])[:2]
+            rule, severity = [*node.args, None, None][:2]
             if isinstance(severity, ast.Constant) and severity.value == "block":
                 assert isinstance(rule, ast.Constant), "a rule name is a literal"
                 found.add(str(rule.value))
