@@ -100,9 +100,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(autouse=True)
-def tre_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point every TRE path at a fresh directory under tmp_path."""
-    home = tmp_path / "tre-home"
+def tre_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Point every TRE path at a fresh directory of the test's own (beside its tmp_path, which
+    stays the test's alone: TRE_HOME exists from the start, holding tre.toml)."""
+    home = tmp_path_factory.mktemp("tre-home")
     monkeypatch.setenv("TRE_HOME", str(home))
     monkeypatch.delenv("TRE_CONFIG", raising=False)
     monkeypatch.delenv("TRE_DATABASE_URL", raising=False)

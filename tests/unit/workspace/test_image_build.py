@@ -29,7 +29,6 @@ def test_tre_wheel_is_reproducible_and_holds_the_extension(tmp_path: Path) -> No
 
 
 def test_rebuilding_an_unchanged_wheel_keeps_the_file(tmp_path: Path) -> None:
-    tmp_path = tmp_path / "wheels"  # a folder of its own (tmp_path also holds TRE_HOME)
     wheel = build_tre_wheel(tmp_path)
     before = wheel.stat().st_mtime_ns
     assert build_tre_wheel(tmp_path) == wheel
