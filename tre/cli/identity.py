@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import pwd
-from collections.abc import Mapping
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
@@ -61,15 +60,12 @@ def mapped_accounts(settings: Settings, account: str) -> list[str]:
     return found
 
 
-def current_actor(
-    settings: Settings | None = None, environ: Mapping[str, str] | None = None
-) -> str:
+def current_actor(settings: Settings | None = None) -> str:
     """The TRE account this command acts as, or IdentityRefused (audited)."""
     settings = settings or load_settings()
-    env = os.environ if environ is None else environ
     account, uid = os_account()
-    asked = env.get(NARROW_ENV) or None
-    token = env.get(TOKEN_ENV) or None
+    asked = os.environ.get(NARROW_ENV) or None
+    token = os.environ.get(TOKEN_ENV) or None
     try:
         if token:
             return _by_token(settings, token, asked)
