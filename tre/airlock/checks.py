@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tre.airlock import facts, filetypes, release
+from tre.airlock import facts, release
 from tre.airlock.intake import IntakeRefused, intake_file
 from tre.airlock.store import ContentStore
 from tre.config import Settings
@@ -24,6 +24,7 @@ from tre.db.airlock_models import AirlockRequest
 from tre.errors import NotFound
 from tre.sdc import provenance
 from tre.sdc.check import CheckContext, check_file
+from tre.sdc.filetype import SIDECAR_SUFFIX
 
 
 def outputs_dir(settings: Settings, project_id: str) -> Path:
@@ -93,12 +94,12 @@ def sidecar_sql(store: ContentStore, digest: str) -> str:
 def intake_sidecar(
     settings: Settings, project_id: str, store: ContentStore, path: str
 ) -> str | None:
-    """The provenance sidecar `<file>.tre.json` beside a table in outputs/, if there is one
-    (`path` as the table is named there)."""
+    """The provenance sidecar beside a table in outputs/, if there is one (`path` as the
+    table is named there)."""
     try:
         return intake_file(
             outputs_dir(settings, project_id),
-            f"{path}{filetypes.SIDECAR_SUFFIX}",
+            f"{path}{SIDECAR_SUFFIX}",
             store,
             provenance_sidecar=True,
         ).sha256

@@ -36,6 +36,7 @@ from tre.i18n import _
 from tre.users import actor_document
 
 BLIND_STATES = frozenset({State.SUBMITTED, State.IN_REVIEW})
+CRATE = "(the release's RO-Crate)"  # what the policy is told the crate's path is
 
 
 def _is_staff(actor_doc: dict[str, Any]) -> bool:
@@ -190,9 +191,17 @@ class FileContent:
 def _file_decision(
     session: Session, settings: Settings, actor: str, req: AirlockRequest, path: str
 ) -> policy.Decision:
-    row = _file_row(req, path)
+    file = facts.file_document(_file_row(req, path), path)
+    return _read_decision(session, settings, actor, req, file)
+
+
+def _read_decision(
+    session: Session, settings: Settings, actor: str, req: AirlockRequest, file: dict[str, Any]
+) -> policy.Decision:
+    """The policy's `airlock.read_file` for `actor` on `file` of `req`: the one decision
+    behind every page and command that hands out a request file's bytes."""
     doc = facts.policy_input(session, actor, req.project_id, req)
-    doc["file"] = facts.file_document(row, path)
+    doc["file"] = file
     return policy.decide(settings, "airlock.read_file", doc)
 
 
@@ -243,6 +252,33 @@ def file_reads(
     }
 
 
+def _every_file(req: AirlockRequest) -> dict[str, Any]:
+    """The crate as the policy sees it: every file of the request at once."""
+    person_level = any(facts.file_document(f, f.path)["person_level"] for f in req.files)
+    return {"path": CRATE, "person_level": person_level}
+
+
+def download_crate(settings: Settings, actor: str, request_id: str) -> tuple[Path, dict[str, Any]]:
+    """The release's Five Safes RO-Crate, a ZIP holding every released file: for those who
+    may read the release's files (`airlock.read_file`, asked for all of them at once);
+    audited as a release download."""
+    with session_scope(settings) as session:
+        req = load(session, request_id)
+        decision = _read_decision(session, settings, actor, req, _every_file(req))
+        if not decision.allow:
+            raise PolicyDenied("airlock.read_file", decision.reasons)
+        if req.status != State.RELEASED:
+            raise NotFound(_("This request has no release."))
+        found, info = release.crate_file(settings.airlock_path, req.id)
+        audit.record(
+            session, actor=actor, action="release.download", object_type="airlock_request",
+            object_id=req.id,
+            body={"project": req.project_id, "path": str(info["name"]),
+                  "sha256": str(info["sha256"]), "crate": True},
+        )  # fmt: skip
+        return found, info
+
+
 def register(settings: Settings) -> list[dict[str, Any]]:
     """Public: released outputs (names, dates, hashes; never contents), revocations marked."""
     policy.require(settings, "register.view", {})
@@ -265,6 +301,7 @@ def register(settings: Settings) -> list[dict[str, Any]]:
                 "status": req.status,
                 "manifest_sha256": req.manifest_sha256,
                 "files": [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in req.files],
+                "crate": release.crate_info(settings.airlock_path, req.id),
             }
             for req, project in rows
         ]
@@ -332,8 +369,13 @@ def request_with_permissions(
         req = load(session, request_id)
         doc = facts.policy_input(session, actor, req.project_id, req)
         policy.require(settings, "airlock.view", doc)
+        crate = release.crate_info(settings.airlock_path, req.id) if req.released_at else None
+        perms = permissions(session, settings, actor, req)
+        perms["download"] = list(
+            _read_decision(session, settings, actor, req, _every_file(req)).reasons
+        )
         return (
-            detail(session, req, actor),
-            permissions(session, settings, actor, req),
+            detail(session, req, actor) | {"crate": crate},
+            perms,
             file_reads(session, settings, actor, req),
         )

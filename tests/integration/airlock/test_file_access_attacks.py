@@ -149,6 +149,7 @@ def test_file_bytes_only_for_checkers_under_review_and_members_after_release(
         "view of the image": (f"/requests/{rid}/view/plot.png", readers),
         "download": (f"/releases/{rid}/counts.csv", downloaders),
         "download of the image": (f"/releases/{rid}/plot.png", downloaders),
+        "the release's crate": (f"/crates/{rid}", downloaders),
     }
     for who, client in _clients(settings).items():
         for route, (url, allowed) in routes.items():
@@ -170,23 +171,26 @@ def test_file_bytes_only_for_checkers_under_review_and_members_after_release(
         assert reader.get(routes["image"][0]).content == image
     if downloaders:
         assert client_for(settings, "ana").get(routes["download"][0]).text == TABLE
-    # The command line's download: the same rule, for the same people.
+    # The command line's downloads (a file, the crate): the same rule, for the same people.
     for who in PEOPLE[:-1]:
         act_as(monkeypatch, str(ACCOUNT[who]))
-        out = tmp_path / "dl" / who
-        capsys.readouterr()
-        try:
-            main(["airlock", "download", rid, "counts.csv", "--out", str(out), "--json"])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        if who in downloaders:
-            assert code == 0 and (out / "counts.csv").read_text() == TABLE
-        else:
-            assert code != 0 and not (out / "counts.csv").exists(), who
-            assert json.loads(captured.out)["error"] in ("PolicyDenied", "NotFound")
-            assert not any(m.decode() in captured.out + captured.err for m in MARKERS)
+        for command in (["download", rid, "counts.csv"], ["crate", rid]):
+            out = tmp_path / "dl" / who / command[0]
+            capsys.readouterr()
+            try:
+                main(["airlock", *command, "--out", str(out), "--json"])
+                code = 0
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+            captured = capsys.readouterr()
+            if who in downloaders:
+                assert code == 0 and out.is_dir() and any(out.iterdir()), (who, command)
+            else:
+                assert code != 0 and not out.exists(), (who, command)
+                assert json.loads(captured.out)["error"] in ("PolicyDenied", "NotFound")
+                assert not any(m.decode() in captured.out + captured.err for m in MARKERS)
+    if downloaders:
+        assert (tmp_path / "dl" / "co-member" / "download" / "counts.csv").read_text() == TABLE
 
 
 def test_every_read_is_audited_and_a_refusal_reads_nothing(portal: World) -> None:
