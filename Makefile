@@ -13,6 +13,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 $(STAMP): pyproject.toml $(LOCK) deploy/local/proxy/package-lock.json
 	@scripts/ensure-python.sh $(PYTHON)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@scripts/ensure-icu.sh
 	$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	$(PIP) check

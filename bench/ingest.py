@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pwd
 import shutil
 import statistics
 import subprocess
@@ -142,8 +143,14 @@ def main() -> None:
         ours_runs: list[Run] = []
         base_runs: list[Run] = []
         for round_no in range(args.repeat):  # alternating, so drifts in load hit both
-            env = {**os.environ, "TRE_HOME": str(home / str(round_no))}
+            inherited = {
+                k: v for k, v in os.environ.items() if k not in ("TRE_USER", "TRE_HUB_TOKEN")
+            }
+            env = {**inherited, "TRE_HOME": str(home / str(round_no))}
             measure([str(TRE), "init"], env)
+            # The command line acts as the TRE account its operating-system account is mapped to.
+            account = pwd.getpwuid(os.geteuid()).pw_name
+            (home / str(round_no) / "tre.toml").write_text(f'cli_accounts = ["{account}:bench"]\n')
             base_runs.append(
                 measure([sys.executable, "-c", BASELINE, str(data), str(copies), *files], env)
             )

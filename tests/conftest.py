@@ -1,4 +1,6 @@
-"""Shared fixtures: every test gets its own TRE_HOME; real-service markers skip or fail.
+"""Shared fixtures: every test gets its own TRE_HOME; real-service markers skip or fail;
+the command line acts as `test-admin` through a mapping in tre.toml, as a deployment's
+operator would (tests/cli_accounts.py; none inherits TRE_USER or a token).
 
 Tests marked `docker`, `postgres`, `browser` or `native` skip with a reason when the service
 (or, for `native`, a C compiler and OpenSSL headers) is not there, unless TRE_REQUIRE_DOCKER /
@@ -16,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from cli_accounts import allow_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -97,14 +100,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(autouse=True)
-def tre_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point every TRE path at a fresh directory under tmp_path."""
-    home = tmp_path / "tre-home"
+def tre_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Point every TRE path at a fresh directory of the test's own (beside its tmp_path, which
+    stays the test's alone: TRE_HOME exists from the start, holding tre.toml)."""
+    home = tmp_path_factory.mktemp("tre-home")
     monkeypatch.setenv("TRE_HOME", str(home))
     monkeypatch.delenv("TRE_CONFIG", raising=False)
     monkeypatch.delenv("TRE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("TRE_USER", "test-admin")
+    for variable in ("TRE_USER", "TRE_HUB_TOKEN", "TRE_CLI_ACCOUNTS"):
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("TRE_LOCALE", "en")
+    # The command line acts as test-admin, as for an operator mapped to it in tre.toml.
+    allow_cli(home, "test-admin")
     yield home
 
 

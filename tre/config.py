@@ -1,14 +1,15 @@
 """One typed settings object, from `tre.toml` and `TRE_*` environment variables.
 
 Precedence (highest first): environment (`TRE_<FIELD>`), `$TRE_HOME/tre.toml`, defaults.
-Paths that are not set explicitly derive from `home`. Every setting is documented in
-docs/settings.md (a test keeps the two in step).
+Who the command line may act as (`cli_accounts`) is read from tre.toml only: the environment
+is the caller's to set. Paths that are not set explicitly derive from `home`. Every setting is
+documented in docs/settings.md (a test keeps the two in step).
 """
 
 from __future__ import annotations
 
-import getpass
 import os
+import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -18,8 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tre.errors import ConfigError
+from tre.i18n import _
 
 CONFIG_FILE_NAME = "tre.toml"
+# Settings the environment may not set: whoever runs a command chooses its environment.
+FILE_ONLY = ("cli_accounts",)
+_CLI_ACCOUNT = re.compile(r"^[^:\s]+:[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -44,6 +49,29 @@ class _TomlSource(PydanticBaseSettingsSource):
             ) from exc
         # Accept both flat keys and a [tre] table.
         return dict(data.get("tre", data))
+
+
+class _EnvironmentSource(PydanticBaseSettingsSource):
+    """The `TRE_*` environment, refusing the settings that only tre.toml may hold."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # pragma: no cover - __call__ is used instead
+
+    def __call__(self) -> dict[str, Any]:
+        data = dict(self.inner())
+        for name in FILE_ONLY:
+            if name in data:
+                raise ConfigError(
+                    _("{variable} is refused: {name} is read from tre.toml only.").format(
+                        variable=f"TRE_{name.upper()}", name=name
+                    ),
+                    hint=_("Unset it; an administrator sets it in tre.toml (docs/settings.md)."),
+                )
+        return data
 
 
 class SourceSettings(BaseModel):
@@ -165,12 +193,31 @@ class Settings(BaseSettings):
         default=True,
         description="An approver of a project's application may not check its outputs.",
     )
+    cli_accounts: list[str] = Field(
+        default=[],
+        description="Who the command line acts as: `os_account:tre_account` pairs, e.g. "
+        '`["root:admin"]`. The operating-system account is the one running `tre` (its '
+        "effective uid); TRE_USER may pick one of the TRE accounts mapped to it, nothing else. "
+        "Read from tre.toml only, never from the environment. Without a mapping, a command "
+        "acts only with a hub API token in TRE_HUB_TOKEN.",
+    )
 
     @field_validator("hub_port", "portal_port")
     @classmethod
     def _port_in_range(cls, value: int) -> int:
         if not 1 <= value <= 65535:
             raise ValueError("must be a TCP port between 1 and 65535")
+        return value
+
+    @field_validator("cli_accounts")
+    @classmethod
+    def _account_pairs(cls, value: list[str]) -> list[str]:
+        for pair in value:
+            if not _CLI_ACCOUNT.match(pair):
+                raise ValueError(
+                    f"{pair!r} is not os_account:tre_account (e.g. root:admin; a TRE account "
+                    "is 1-64 lower-case letters, digits, dots, dashes or underscores)"
+                )
         return value
 
     @classmethod
@@ -184,7 +231,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         home = Path(os.environ.get("TRE_HOME", ".tre"))
         config_path = Path(os.environ.get("TRE_CONFIG", home / CONFIG_FILE_NAME))
-        return (init_settings, env_settings, _TomlSource(settings_cls, config_path))
+        environment = _EnvironmentSource(settings_cls, env_settings)
+        return (init_settings, environment, _TomlSource(settings_cls, config_path))
 
     # Derived paths -------------------------------------------------------------------
     @cached_property
@@ -266,8 +314,3 @@ def load_settings(**overrides: Any) -> Settings:
             f"Invalid TRE settings: {problems}.",
             hint="Check TRE_* environment variables and tre.toml (see docs/settings.md).",
         ) from None
-
-
-def current_actor() -> str:
-    """Who is running a command: TRE_USER, else the operating-system user."""
-    return os.environ.get("TRE_USER") or getpass.getuser()

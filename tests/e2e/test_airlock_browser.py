@@ -1,6 +1,7 @@
 """The airlock in a real browser: an analyst submits, two checkers review, the analyst
-downloads the release; a row-level file is shown blocked with its reason; a checker cannot
-review their own request. With TRE_RECORD_SCREENSHOTS=1 the walk is recorded in docs/img/."""
+downloads the release; a row-level file is shown blocked with its reason and its content to
+no one; a checker sees flagged cells marked; a checker cannot review their own request.
+With TRE_RECORD_SCREENSHOTS=1 the walk is recorded in docs/img/."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sett
     outputs = settings.workspaces_path / project / "outputs"
     (outputs / "counts_by_sex.csv").write_text(COUNTS)
     (outputs / "codes.csv").write_text("code,n\n" + "".join(f"{p},12\n" for p in PERSON_IDS[:40]))
+    (outputs / "small_counts.csv").write_text("sex,n\nF,3\nM,297\n")
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -150,6 +152,8 @@ def test_submit_review_release_download(
 def test_row_level_file_is_shown_blocked_with_its_reason(
     browser: Any, site: tuple[Settings, str, str], tmp_path: Path
 ) -> None:
+    from airlock_world import PERSON_IDS
+
     _settings, _project, base = site
     lena = _signed_in(browser, base, "lena")
     lena.goto(f"{base}/requests")
@@ -163,12 +167,38 @@ def test_row_level_file_is_shown_blocked_with_its_reason(
     assert findings.count() >= 1 and findings.first.inner_text().strip()
     shots = Shots(tmp_path)
     shots.take(lena, "6-row-level-blocked", findings.first)
-    lena.click("a:has-text('codes.csv')")
-    flagged = lena.locator("table.data .flagged")
-    assert flagged.count() >= 1  # the column or cells the finding is about are marked
-    assert lena.locator("#finding-1").inner_text().strip()
-    shots.take(lena, "7-flagged-in-table")
+    # Its content stays in the workspace: the name is no link, and the page is refused.
+    assert lena.locator("tr.file-row a:has-text('codes.csv')").count() == 0
+    response = lena.goto(f"{lena.url}/view/codes.csv")
+    assert response is not None and response.status == 403
+    assert PERSON_IDS[0] not in lena.content()
     lena.context.close()
+
+
+def test_checker_sees_flagged_cells_marked(
+    browser: Any, site: tuple[Settings, str, str], tmp_path: Path
+) -> None:
+    _settings, _project, base = site
+    lena = _signed_in(browser, base, "lena")
+    lena.goto(f"{base}/requests")
+    lena.fill("#title", "Small counts")
+    lena.click("#create-request")
+    lena.check("input[value='small_counts.csv']")
+    lena.click("#add-selected")
+    lena.fill("#context-1", "Patients by sex.")
+    lena.fill("#controls-1", "None yet.")
+    lena.click("text=Save context and controls")
+    lena.click("text=Submit for review")
+    request_url = lena.url
+    lena.context.close()
+    checker = _signed_in(browser, base, "chk1")
+    checker.goto(request_url)
+    checker.click("a:has-text('small_counts.csv')")
+    flagged = checker.locator("table.data .flagged")
+    assert flagged.count() >= 1  # the cells the finding is about are marked
+    assert checker.locator("#finding-1").inner_text().strip()
+    Shots(tmp_path).take(checker, "7-flagged-in-table")
+    checker.context.close()
 
 
 def test_hostile_symlink_is_refused_in_the_browser(

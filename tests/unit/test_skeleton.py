@@ -39,7 +39,7 @@ def test_two_homes_get_different_keys(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_settings_from_toml_and_env(tre_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    tre_home.mkdir(parents=True)
+    tre_home.mkdir(parents=True, exist_ok=True)
     (tre_home / "tre.toml").write_text("hub_port = 8123\nidle_timeout_seconds = 60\n")
     settings = load_settings()
     assert settings.hub_port == 8123

@@ -94,7 +94,8 @@ def sidecar_sql(store: ContentStore, digest: str) -> str:
 def intake_sidecar(
     settings: Settings, project_id: str, store: ContentStore, path: str
 ) -> str | None:
-    """The provenance sidecar beside a table in outputs/, if there is one."""
+    """The provenance sidecar beside a table in outputs/, if there is one (`path` as the
+    table is named there)."""
     try:
         return intake_file(
             outputs_dir(settings, project_id),

@@ -4,7 +4,9 @@ controls, add and remove files.
 Files enter a request only through `intake.intake_file` (a content-addressed copy; a
 table's provenance sidecar is taken in beside it, never as a file of its own) and are
 checked by `tre.sdc` as soon as they are added, so the author sees the findings before
-submitting. Adding is all or nothing: one refused file leaves the request as it was.
+submitting. A request knows each file by its name's normal form and holds no two names that
+look alike (`tre.airlock.names`); adding a file under a name it already has replaces it.
+Adding is all or nothing: one refused file leaves the request as it was.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tre import policy
-from tre.airlock import checks, facts
+from tre.airlock import checks, facts, names
 from tre.airlock.checks import outputs_dir
-from tre.airlock.intake import intake_file
+from tre.airlock.intake import IntakeRefused, check_relative_path, intake_file
 from tre.airlock.transitions import audit_event, content_store, load, now, require_editable
 from tre.config import Settings
 from tre.db import Project, session_scope
@@ -129,6 +131,7 @@ def _add(
     params, _required = facts.tier_limits(settings, project.tier if project else "standard")
     store = content_store(settings)
     grp = _group(session, req, group.strip() or DEFAULT_GROUP)
+    _check_names(req, paths)
     context = checks.check_context(settings, session, req.project_id)
     added = []
     for path in paths:
@@ -141,7 +144,7 @@ def _add(
         )
         sidecar = None
         if stored.detected_type in ("csv", "tsv"):
-            sidecar = checks.intake_sidecar(settings, req.project_id, store, stored.path)
+            sidecar = checks.intake_sidecar(settings, req.project_id, store, path)
         # The request's other tables: a total in one file can recover a cell of another.
         companions = [
             store.path(f.sha256)
@@ -166,6 +169,35 @@ def _add(
         if progress is not None:
             progress(row.path)
     return added
+
+
+def _check_names(req: AirlockRequest, paths: list[str]) -> None:
+    """Refuse, before anything is copied, two new names that are one once normalised, and a
+    name that looks like another of the request's (a name it already has is a replacement)."""
+    given: dict[str, str] = {}
+    for path in paths:
+        check_relative_path(path)
+        normal = names.normal_form(path)
+        if given.get(normal, path) != path:
+            raise IntakeRefused(
+                "same_name",
+                _("'{a}' and '{b}' are the same name once written in Unicode normal form.").format(
+                    a=given[normal], b=path
+                ),
+                _("Add only one of them, or rename one in outputs/."),
+            )
+        given[normal] = path
+    everyone = [f.path for f in req.files] + list(given)
+    for normal, path in given.items():
+        other = names.confusable_with(normal, everyone)
+        if other is not None:
+            raise IntakeRefused(
+                "confusable",
+                _("'{path}' looks like '{other}', another file of this request.").format(
+                    path=path, other=other
+                ),
+                _("Rename one of them in outputs/ so that readers can tell them apart."),
+            )
 
 
 def remove_file(settings: Settings, actor: str, request_id: str, path: str) -> None:

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from tre import policy, projects
 from tre.config import Settings
-from tre.db.airlock_models import AirlockRequest
+from tre.db.airlock_models import AirlockRequest, RequestFile
 from tre.sdc.params import SdcParams
+from tre.sdc.rowlevel import PERSON_LEVEL_RULES
 from tre.sql import literal
 
 
@@ -44,6 +45,17 @@ def request_document(req: AirlockRequest, required: int | None = None) -> dict[s
         "override": req.override_reason is not None,
         "files": len(req.files),
     }
+
+
+def file_document(row: RequestFile | None, path: str) -> dict[str, Any]:
+    """A request file as the policy sees it (`airlock.read_file`): its path, and whether its
+    checks found person-level data. A file the request does not have is described by the
+    path asked for, so the decision does not tell an outsider which files exist."""
+    findings = (row.report or {}).get("findings", []) if row is not None else []
+    person_level = any(
+        f.get("severity") == "block" and f.get("rule") in PERSON_LEVEL_RULES for f in findings
+    )
+    return {"path": path, "person_level": person_level}
 
 
 def policy_input(

@@ -1,7 +1,9 @@
 """Safe copying of a file from a project's `outputs/` into the content-addressed store.
 
 Everything under `outputs/` is written by the analyst's container and is hostile input.
-The path is opened one component at a time with `O_NOFOLLOW` relative to the outputs
+The name is checked as given and in its normal form (`tre.airlock.names`: NFKC, within the
+file system's length limits), and the file is known to the request by the normal form. The
+path is opened one component at a time with `O_NOFOLLOW` relative to the outputs
 directory's own descriptor, so no symlink (anywhere in the path) and no `..` can lead
 outside it, and a swap between check and open cannot either. Only regular files with a
 single link are read, in chunks, with a size cap enforced while reading (a file growing
@@ -19,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from tre.airlock import filetypes
+from tre.airlock import filetypes, names
 from tre.airlock.store import CHUNK, ContentStore
 from tre.errors import InputError
 from tre.i18n import _
@@ -42,7 +44,7 @@ class IntakeRefused(InputError):
 class StoredFile:
     """What the airlock keeps about one accepted file."""
 
-    path: str  # relative to outputs/, POSIX separators
+    path: str  # the request's name for it: relative to outputs/, POSIX separators, NFKC
     sha256: str
     size: int
     detected_type: str
@@ -89,8 +91,11 @@ def _open_confined(root: Path, rel: PurePosixPath) -> int:
                     _("Check the name; only files under outputs/ can be submitted."),
                 ) from None
             except OSError as exc:  # ELOOP: a symlink; ENOTDIR: a symlink or file as a dir
-                st = os.stat(part, dir_fd=fd, follow_symlinks=False)
-                if stat.S_ISLNK(st.st_mode):
+                try:
+                    st: os.stat_result | None = os.stat(part, dir_fd=fd, follow_symlinks=False)
+                except OSError:
+                    st = None
+                if st is not None and stat.S_ISLNK(st.st_mode):
                     raise IntakeRefused(
                         "symlink",
                         _("'{path}' is or goes through a symbolic link.").format(path=str(rel)),
@@ -201,9 +206,13 @@ def intake_file(
     released.
     """
     rel = check_relative_path(relpath)
-    if not provenance_sidecar and filetypes.is_sidecar_name(rel.name):
+    # NFKC can make a separator or '..' (full-width solidus, two-dot leader): check again.
+    name = check_relative_path(names.normal_form(relpath))
+    if not provenance_sidecar and filetypes.is_sidecar_name(name.name):
         raise _sidecar_refused(rel)
     root = outputs_root.resolve(strict=True)
+    reserve = 0 if provenance_sidecar else len(filetypes.SIDECAR_SUFFIX.encode())
+    _check_length((rel, name), (root, store.root), reserve)
     fd = _open_confined(root, rel)
     try:
         _check_opened(fd, rel, max_bytes)
@@ -211,7 +220,7 @@ def intake_file(
             digest, size, head, utf8_ok, newlines, tail = _copy(fd, out, rel, max_bytes)
             out.flush()
             os.fsync(out.fileno())
-            kind = _classify(tmp, rel, head, utf8_ok, allowed_types)
+            kind = _classify(tmp, name, head, utf8_ok, allowed_types)
             if not provenance_sidecar and kind == "json" and filetypes.is_sidecar_content(tmp):
                 raise _sidecar_refused(rel)
             rows = None
@@ -221,7 +230,26 @@ def intake_file(
             store.commit(tmp, digest)
     finally:
         os.close(fd)
-    return StoredFile(str(rel), digest, size, kind, rows)
+    return StoredFile(str(name), digest, size, kind, rows)
+
+
+def _check_length(paths: tuple[PurePosixPath, ...], roots: tuple[Path, ...], reserve: int) -> None:
+    """Refuse a path with a part longer than the file systems it is written to allow, in
+    bytes (the last part with `reserve` bytes for a sidecar's suffix), in any of its forms."""
+    limit = min(names.name_max(root) for root in roots)
+    for path in paths:
+        part = names.too_long(path, limit, reserve)
+        if part is not None:
+            last = part == path.name
+            raise IntakeRefused(
+                "name_too_long",
+                _("A part of the name '{path}' is {n} bytes long; at most {limit} fit.").format(
+                    path=str(path),
+                    n=len(part.encode("utf-8")),
+                    limit=limit - reserve if last else limit,
+                ),
+                _("Give the file or folder a shorter name in outputs/."),
+            )
 
 
 def _copy(

@@ -4,12 +4,18 @@ Votes are blind: while a round's reviews are still coming in, a reviewer sees on
 own votes. Private comments are for checkers and admins, never for the author.
 `permissions` answers, for each action, the reasons it is refused (empty when allowed),
 from the state table and the policy, so the portal can show them beside disabled buttons.
+
+The bytes of a request's files leave only through `read_file`, which every page and command
+that shows or sends them calls: the policy (`airlock.read_file`) decides by the request's
+state and the reader's role, and each read is audited. Everything else here returns names,
+sizes, hashes and findings, never content.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +27,16 @@ from tre.airlock import facts, filetypes, release
 from tre.airlock.checks import outputs_dir
 from tre.airlock.drafts import file_summary, groups_missing_context
 from tre.airlock.states import State, check_transition
-from tre.airlock.transitions import load
+from tre.airlock.transitions import content_store, load
 from tre.config import Settings
 from tre.db import Project, session_scope
-from tre.db.airlock_models import AirlockRequest
+from tre.db.airlock_models import AirlockRequest, RequestFile
 from tre.errors import InvalidTransition, NotFound, PolicyDenied
 from tre.i18n import _
 from tre.users import actor_document
 
 BLIND_STATES = frozenset({State.SUBMITTED, State.IN_REVIEW})
+CRATE = "(the release's RO-Crate)"  # what the policy is told the crate's path is
 
 
 def _is_staff(actor_doc: dict[str, Any]) -> bool:
@@ -139,7 +146,6 @@ _ACTIONS: tuple[tuple[str, str | None, str, dict[str, Any]], ...] = (
     ("reject", "reject", "airlock.decide", {"decision": "reject"}),
     ("override", None, "airlock.override", {"override": {"reason": "-"}}),
     ("revoke", "revoke", "release.revoke", {}),
-    ("download", None, "release.download", {}),
 )
 
 
@@ -172,40 +178,104 @@ def permissions(
     return out
 
 
-def _may_download(session: Session, settings: Settings, actor: str, req: AirlockRequest) -> None:
+@dataclass(frozen=True)
+class FileContent:
+    """Where one request file's bytes are, for a reader the policy allowed."""
+
+    summary: dict[str, Any]  # file_summary, with the check report
+    location: Path  # the content store while under review; the release area once released
+    sha256: str
+    released: bool
+
+
+def _file_decision(
+    session: Session, settings: Settings, actor: str, req: AirlockRequest, path: str
+) -> policy.Decision:
+    file = facts.file_document(_file_row(req, path), path)
+    return _read_decision(session, settings, actor, req, file)
+
+
+def _read_decision(
+    session: Session, settings: Settings, actor: str, req: AirlockRequest, file: dict[str, Any]
+) -> policy.Decision:
+    """The policy's `airlock.read_file` for `actor` on `file` of `req`: the one decision
+    behind every page and command that hands out a request file's bytes."""
     doc = facts.policy_input(session, actor, req.project_id, req)
-    doc["release"] = {"status": req.status}
-    policy.require(settings, "release.download", doc)
+    doc["file"] = file
+    return policy.decide(settings, "airlock.read_file", doc)
 
 
-def _audit_download(
-    session: Session, actor: str, req: AirlockRequest, path: str, digest: str, **extra: Any
-) -> None:
-    audit.record(
-        session, actor=actor, action="release.download", object_type="airlock_request",
-        object_id=req.id,
-        body={"project": req.project_id, "path": path, "sha256": digest, **extra},
-    )  # fmt: skip
+def _file_row(req: AirlockRequest, path: str) -> RequestFile | None:
+    return next((f for f in req.files if f.path == path), None)
 
 
-def download(settings: Settings, actor: str, request_id: str, path: str) -> tuple[Path, str]:
-    """The released file to send to `actor`; audited; refused once revoked."""
+def read_file(
+    settings: Settings, actor: str, request_id: str, path: str, *, released_only: bool = False
+) -> FileContent:
+    """One request file's bytes for `actor`, if the policy lets them have them; audited.
+
+    Under review they come from the content store (output checkers only); once released,
+    from the release area (the project's lead and analysts only). `released_only` is for
+    downloads: a request not yet released has nothing to download.
+    """
     with session_scope(settings) as session:
         req = load(session, request_id)
-        _may_download(session, settings, actor, req)
-        found, digest = release.released_file(settings.airlock_path, req.id, path)
-        _audit_download(session, actor, req, path, digest)
-        return found, digest
+        decision = _file_decision(session, settings, actor, req, path)
+        if not decision.allow:
+            raise PolicyDenied("airlock.read_file", decision.reasons)
+        row = _file_row(req, path)
+        if row is None:
+            raise NotFound(_("The request has no file {path}.").format(path=path))
+        released = req.status == State.RELEASED
+        if released_only and not released:
+            raise NotFound(_("This request has no release."))
+        if released:
+            location, digest = release.released_file(settings.airlock_path, req.id, path)
+        else:
+            location, digest = content_store(settings).path(row.sha256), row.sha256
+        audit.record(
+            session, actor=actor, action="release.download" if released else "airlock.read_file",
+            object_type="airlock_request", object_id=req.id,
+            body={"project": req.project_id, "path": path, "sha256": digest},
+        )  # fmt: skip
+        summary = file_summary(row) | {"report": row.report}
+        return FileContent(summary, location, digest, released)
+
+
+def file_reads(
+    session: Session, settings: Settings, actor: str, req: AirlockRequest
+) -> dict[str, list[str]]:
+    """For each file of `req`, why `actor` may not read its content (empty: they may)."""
+    return {
+        f.path: list(_file_decision(session, settings, actor, req, f.path).reasons)
+        for f in req.files
+    }
+
+
+def _every_file(req: AirlockRequest) -> dict[str, Any]:
+    """The crate as the policy sees it: every file of the request at once."""
+    person_level = any(facts.file_document(f, f.path)["person_level"] for f in req.files)
+    return {"path": CRATE, "person_level": person_level}
 
 
 def download_crate(settings: Settings, actor: str, request_id: str) -> tuple[Path, dict[str, Any]]:
-    """The release's Five Safes RO-Crate (it holds the released files): who may download a
-    release may download it, audited as a release download."""
+    """The release's Five Safes RO-Crate, a ZIP holding every released file: for those who
+    may read the release's files (`airlock.read_file`, asked for all of them at once);
+    audited as a release download."""
     with session_scope(settings) as session:
         req = load(session, request_id)
-        _may_download(session, settings, actor, req)
+        decision = _read_decision(session, settings, actor, req, _every_file(req))
+        if not decision.allow:
+            raise PolicyDenied("airlock.read_file", decision.reasons)
+        if req.status != State.RELEASED:
+            raise NotFound(_("This request has no release."))
         found, info = release.crate_file(settings.airlock_path, req.id)
-        _audit_download(session, actor, req, str(info["name"]), str(info["sha256"]), crate=True)
+        audit.record(
+            session, actor=actor, action="release.download", object_type="airlock_request",
+            object_id=req.id,
+            body={"project": req.project_id, "path": str(info["name"]),
+                  "sha256": str(info["sha256"]), "crate": True},
+        )  # fmt: skip
         return found, info
 
 
@@ -272,23 +342,6 @@ def list_outputs(settings: Settings, actor: str, project_id: str) -> list[dict[s
     return found
 
 
-def file_for_view(settings: Settings, actor: str, request_id: str, path: str) -> dict[str, Any]:
-    """One request file for a viewer allowed to see the request: its summary and store path."""
-    from tre.airlock.transitions import content_store
-
-    with session_scope(settings) as session:
-        req = load(session, request_id)
-        doc = facts.policy_input(session, actor, req.project_id, req)
-        policy.require(settings, "airlock.view", doc)
-        row = next((f for f in req.files if f.path == path), None)
-        if row is None:
-            raise NotFound(_("The request has no file {path}.").format(path=path))
-        return file_summary(row) | {
-            "store_path": content_store(settings).path(row.sha256),
-            "report": row.report,
-        }
-
-
 def earlier_releases(settings: Settings, actor: str, request_id: str) -> list[dict[str, Any]]:
     """The same project's other releases, for a checker to compare against."""
     with session_scope(settings) as session:
@@ -309,11 +362,20 @@ def earlier_releases(settings: Settings, actor: str, request_id: str) -> list[di
 
 def request_with_permissions(
     settings: Settings, actor: str, request_id: str
-) -> tuple[dict[str, Any], dict[str, list[str]]]:
+) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, list[str]]]:
+    """The request as `actor` may see it, why each action is closed to them, and why each
+    file's content is."""
     with session_scope(settings) as session:
         req = load(session, request_id)
         doc = facts.policy_input(session, actor, req.project_id, req)
         policy.require(settings, "airlock.view", doc)
         crate = release.crate_info(settings.airlock_path, req.id) if req.released_at else None
-        found = detail(session, req, actor) | {"crate": crate}
-        return found, permissions(session, settings, actor, req)
+        perms = permissions(session, settings, actor, req)
+        perms["download"] = list(
+            _read_decision(session, settings, actor, req, _every_file(req)).reasons
+        )
+        return (
+            detail(session, req, actor) | {"crate": crate},
+            perms,
+            file_reads(session, settings, actor, req),
+        )

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tre.airlock import service, views
 from tre.cli.common import JsonFlag, console, emit, err_console, settings
-from tre.config import current_actor
+from tre.cli.identity import current_actor
 from tre.errors import InputError
 from tre.i18n import _
 
@@ -205,13 +205,17 @@ def download(
     as_json: JsonFlag = False,
 ) -> None:
     """Download one released file (members of the project only)."""
-    source, digest = views.download(settings(), current_actor(), request_id, path)
+    content = views.read_file(settings(), current_actor(), request_id, path, released_only=True)
     out.mkdir(parents=True, exist_ok=True)
     target = out / Path(path).name
     tmp = target.with_name(f".{target.name}.part")
-    shutil.copyfile(source, tmp)
+    shutil.copyfile(content.location, tmp)
     tmp.replace(target)
-    emit({"path": str(target), "sha256": digest}, as_json, lambda d: console.print(d["path"]))
+    emit(
+        {"path": str(target), "sha256": content.sha256},
+        as_json,
+        lambda d: console.print(d["path"]),
+    )
 
 
 @app.command()

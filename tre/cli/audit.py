@@ -18,7 +18,8 @@ from tre.checkpoint import verify as verification
 from tre.checkpoint.note import NoteError, Verifier
 from tre.checkpoint.store import CheckpointFile
 from tre.cli.common import JsonFlag, console, emit, settings
-from tre.config import Settings, current_actor
+from tre.cli.identity import current_actor
+from tre.config import Settings
 from tre.db import session_scope
 from tre.errors import ConfigError, InputError, TreError
 from tre.i18n import _

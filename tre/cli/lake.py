@@ -10,6 +10,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from tre.cli.common import JsonFlag, console, emit, err_console, settings
+from tre.cli.identity import current_actor
 from tre.i18n import _, translate_description
 from tre.lake.catalog import load_catalog
 from tre.lake.ingest import ingest_fhir
@@ -75,6 +76,7 @@ def fhir(
 ) -> None:
     """Ingest FHIR R4 bundles and bulk NDJSON into a new pseudonymised snapshot."""
     cfg = settings()
+    actor = current_actor(cfg)  # before the work: a refused actor ingests nothing
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -90,8 +92,9 @@ def fhir(
             bar.update(task, completed=done, total=total)
 
         manifest = ingest_fhir(
-            cfg, paths, source, on_error=on_error, linkage_system=linkage_system, progress=advance
-        )
+            cfg, paths, source, actor=actor, on_error=on_error,
+            linkage_system=linkage_system, progress=advance,
+        )  # fmt: skip
     emit(_summary(manifest), as_json, _render_ingest)
 
 
@@ -101,7 +104,8 @@ def table(
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest a CSV or Parquet file under a declarative pseudonymisation spec."""
-    emit(_summary(ingest_table(settings(), spec)), as_json, _render_ingest)
+    cfg = settings()
+    emit(_summary(ingest_table(cfg, spec, actor=current_actor(cfg))), as_json, _render_ingest)
 
 
 @app.command("snapshots")

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from tre.cli.common import JsonFlag, console, emit, settings
+from tre.cli.identity import current_actor
 from tre.i18n import _
 from tre.lake.optout import add_optout, list_optouts
 
@@ -23,7 +24,8 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Record that a person opted out; only the lake pseudonym is stored."""
-    entry = add_optout(settings(), source, identifier)
+    cfg = settings()
+    entry = add_optout(cfg, source, identifier, actor=current_actor(cfg))
 
     def render(data: dict[str, Any]) -> None:
         message = _("Opt-out recorded") if data["new"] else _("Already opted out")

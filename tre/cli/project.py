@@ -13,7 +13,7 @@ from rich.table import Table
 from tre import projects
 from tre.cli import provision
 from tre.cli.common import JsonFlag, console, emit, settings
-from tre.config import current_actor
+from tre.cli.identity import current_actor
 from tre.i18n import _
 
 app = typer.Typer(no_args_is_help=True)

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tre.cli.common import JsonFlag, console, emit, err_console, settings
-from tre.config import current_actor
+from tre.cli.identity import current_actor
 from tre.i18n import _
 
 ProjectId = Annotated[str, typer.Argument(metavar="ID", help="Project id, e.g. p-1.")]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from tre.cli.common import JsonFlag, console, emit, settings
-from tre.config import current_actor
+from tre.cli.identity import current_actor
 from tre.i18n import _
 
 app = typer.Typer(no_args_is_help=True)

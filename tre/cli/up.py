@@ -18,7 +18,8 @@ from typing import Annotated, Any
 import typer
 
 from tre.cli.common import JsonFlag, console, emit, err_console, settings
-from tre.config import Settings
+from tre.cli.identity import os_account
+from tre.config import CONFIG_FILE_NAME, Settings
 from tre.i18n import _
 
 ROLE_NAMES = {"admin": "admin", "output_checker": "output checker", "analyst": "analyst"}
@@ -124,6 +125,13 @@ def _render(info: dict[str, Any]) -> None:
                 url=info["url"], project=demo["project"]
             )
         )
+        console.print(
+            _(
+                "The command line acts as the TRE account your operating-system account is "
+                "mapped to: to use it as the demo's admin, add {line} to {path}."
+            ).format(line=f'cli_accounts = ["{os_account()[0]}:admin"]', path=info["config"]),
+            soft_wrap=True,
+        )
     console.print(_("Press Ctrl-C to stop everything."))
 
 
@@ -141,6 +149,7 @@ def up(
     cfg = settings()
     initialise(cfg)
     info: dict[str, Any] = {"demo": _demo(cfg, as_json) if demo else None}
+    info["config"] = str(cfg.home_path / CONFIG_FILE_NAME)
     reason = _docker_reason()
     info["docker"] = reason
     if reason is None:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tre import users
 from tre.cli.common import JsonFlag, console, emit, settings
-from tre.config import current_actor
+from tre.cli.identity import current_actor
 from tre.i18n import _
 
 app = typer.Typer(no_args_is_help=True)

@@ -10,17 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from tre import audit
-from tre.config import Settings, current_actor
+from tre.config import Settings
 from tre.db import session_scope
 
 
 def record_event(
-    settings: Settings, action: str, object_type: str, object_id: str, body: dict[str, Any]
+    settings: Settings,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    body: dict[str, Any],
 ) -> None:
     with session_scope(settings) as session:
         audit.record(
             session,
-            actor=current_actor(),
+            actor=actor,
             action=action,
             object_type=object_type,
             object_id=object_id,

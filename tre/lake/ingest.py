@@ -77,11 +77,13 @@ def ingest_fhir(
     paths: list[Path],
     source: str,
     *,
+    actor: str,
     on_error: str = "fail",
     linkage_system: str | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Ingest FHIR files into a new snapshot of `source`; return its manifest.
+    """Ingest FHIR files into a new snapshot of `source`, audited as `actor`; return its
+    manifest.
 
     Raises InputError naming file and line for bad input when `on_error` is `fail`; with
     `skip`, bad records are left out and counted in the manifest's `skipped` report.
@@ -179,6 +181,7 @@ def ingest_fhir(
         manifest = finish(con, settings, staging, parts, outcome, removed, removed_text)
     record_event(
         settings,
+        actor,
         "lake.ingest",
         "snapshot",
         manifest["id"],

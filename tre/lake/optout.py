@@ -62,8 +62,9 @@ def opted_out(settings: Settings) -> set[str]:
     return {entry["person_id"] for entry in _read(register_path(settings))}
 
 
-def add_optout(settings: Settings, source: str, identifier: str) -> dict[str, Any]:
-    """Record an opt-out; idempotent. Returns the entry and whether it was new."""
+def add_optout(settings: Settings, source: str, identifier: str, *, actor: str) -> dict[str, Any]:
+    """Record an opt-out, audited as `actor`; idempotent. Returns the entry and whether it
+    was new."""
     if not check_source_name(source):
         raise UserError(_("Invalid source name: use lower-case letters, digits, '-' or '_'."))
     if not identifier.strip():
@@ -89,5 +90,5 @@ def add_optout(settings: Settings, source: str, identifier: str) -> dict[str, An
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-    record_event(settings, "lake.optout", "person", person_id, {"source": source})
+    record_event(settings, actor, "lake.optout", "person", person_id, {"source": source})
     return {**entry, "new": True}

@@ -133,8 +133,9 @@ def _column_sql(name: str, rule: dict[str, Any]) -> tuple[str, str]:
     return col, described or f"{name}."
 
 
-def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
-    """Ingest one tabular file under its spec into a new snapshot; return the manifest."""
+def ingest_table(settings: Settings, spec_path: Path, *, actor: str) -> dict[str, Any]:
+    """Ingest one tabular file under its spec into a new snapshot, audited as `actor`;
+    return the manifest."""
     spec = load_spec(spec_path)
     source = str(spec["source"])
     check_source(source)
@@ -233,6 +234,7 @@ def ingest_table(settings: Settings, spec_path: Path) -> dict[str, Any]:
         )
     record_event(
         settings,
+        actor,
         "lake.ingest",
         "snapshot",
         manifest["id"],

@@ -46,6 +46,24 @@ _RESIDUAL_NAME = re.compile(
 _RANK_NAME = re.compile(r"(?i)^(rank|top|順位|ranking)$")
 
 
+#: Rules whose `block` says a file is data about individuals rather than a summary of them.
+#: Such a file's content is shown to no one, checkers included, unless an admin overrides
+#: the check (policy `airlock.read_file`).
+PERSON_LEVEL_RULES = frozenset(
+    {
+        "person-identifier",
+        "pseudonym-like",
+        "transposed-persons",
+        "rows-are-persons",
+        "person-list",
+        "per-person-model-values",
+        "date-of-birth",
+        "full-postcode",
+        "unique-combination",
+    }
+)
+
+
 def _share(column: pa.Array, pattern: str) -> tuple[float, np.ndarray]:
     non_empty = pc.not_equal(pc.utf8_trim_whitespace(column), "")
     hits = pc.and_(pc.match_substring_regex(column, pattern), non_empty)

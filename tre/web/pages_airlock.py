@@ -2,7 +2,8 @@
 (released files and the release's Five Safes RO-Crate).
 
 Buttons for actions a person may not take are shown disabled with the reasons beside them
-(from the state table and the policy); the server checks again on every POST.
+(from the state table and the policy); the server checks again on every POST. A file's
+content (its view, an image, a download) is served only through `views.read_file`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def queue(request: Request) -> HTMLResponse:
 def show_request(request: Request, rid: str) -> HTMLResponse:
     p = portal(request)
     user = p.user(request, required=True)
-    detail, perms = views.request_with_permissions(p.settings, user, rid)
+    detail, perms, reads = views.request_with_permissions(p.settings, user, rid)
     outputs: list[dict[str, Any]] = []
     outputs_error = ""
     if not perms["edit"]:
@@ -83,6 +84,7 @@ def show_request(request: Request, rid: str) -> HTMLResponse:
         "request.html",
         r=detail,
         perms=perms,
+        reads=reads,
         outputs=outputs,
         outputs_error=outputs_error,
         earlier=earlier,
@@ -184,15 +186,16 @@ def revoke(request: Request, rid: str, reason: str = Form(""), csrf: str = Form(
 def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
     p = portal(request)
     user = p.user(request, required=True)
-    f = views.file_for_view(p.settings, user, rid, path)
+    content = views.read_file(p.settings, user, rid, path)
+    f = content.summary
     findings = f["findings"]
     table = source = None
     if f["detected_type"] in ("csv", "tsv", "parquet"):
-        table = render.read_table(f["store_path"], f["detected_type"])
+        table = render.read_table(content.location, f["detected_type"])
         if table is not None:
             render.mark_findings(table, findings)
     elif f["detected_type"] not in render.INLINE_IMAGES:
-        source = render.read_source(f["store_path"])
+        source = render.read_source(content.location)
     return p.render(
         request, "file.html", rid=rid, f=f, findings=findings, table=table, source=source,
         image=f["detected_type"] in render.INLINE_IMAGES, quote=quote,
@@ -204,12 +207,12 @@ def raw_image(request: Request, rid: str, path: str) -> Response:
     """PNG/JPEG only, for <img>; anything else is never served inline."""
     p = portal(request)
     user = p.user(request, required=True)
-    f = views.file_for_view(p.settings, user, rid, path)
-    media = render.INLINE_IMAGES.get(f["detected_type"])
+    content = views.read_file(p.settings, user, rid, path)
+    media = render.INLINE_IMAGES.get(content.summary["detected_type"])
     if media is None:
         raise NotFound(_("Only PNG and JPEG images are shown inline."))
     return FileResponse(
-        f["store_path"],
+        content.location,
         media_type=media,
         headers={"Content-Security-Policy": "default-src 'none'; sandbox"},
     )
@@ -237,13 +240,13 @@ def download_crate(request: Request, rid: str) -> Response:
 def download(request: Request, rid: str, path: str) -> Response:
     p = portal(request)
     user = p.user(request, required=True)
-    found, digest = views.download(p.settings, str(user), rid, path)
+    content = views.read_file(p.settings, str(user), rid, path, released_only=True)
     return FileResponse(
-        found,
+        content.location,
         media_type="application/octet-stream",
         filename=path.rsplit("/", 1)[-1],
         headers={
-            "X-Content-SHA256": digest,
+            "X-Content-SHA256": content.sha256,
             "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )

@@ -66,7 +66,7 @@ def _ingest(settings: Settings, say: Step) -> int:
         write_demo_data(data, DEMO_PATIENTS, 1)
         (data / ".complete").write_text("")
     say("ingest")
-    ingest_fhir(settings, [data], DEMO_SOURCE)
+    ingest_fhir(settings, [data], DEMO_SOURCE, actor=ADMIN)
     return len(load_catalog(settings).datasets)
 
 

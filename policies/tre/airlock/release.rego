@@ -1,8 +1,9 @@
-# Release requests: submit, review, decide, release, download.
+# Release requests: submit, review, decide, release, read a file, revoke.
 #
 # input.request {id, author, status, votes [{reviewer, vote}], blocking_findings,
 # override}; input.decision (approve | return | reject) for airlock.decide;
-# input.override {reason} for airlock.override; input.release {status}.
+# input.override {reason} for airlock.override; input.release {status};
+# input.file {path, person_level} for airlock.read_file.
 # Votes are each reviewer's vote on the whole request in the current round
 # ("approve" when every file is approved).
 package tre.airlock
@@ -87,8 +88,7 @@ deny contains msg if {
 	msg := sprintf("a %v request can no longer be withdrawn", [request_status])
 }
 
-deny contains "only the author, the project's members, output checkers and admins may see a request" if {
-	input.action == "airlock.view"
+view_refusals contains "only the author, the project's members, output checkers and admins may see a request" if {
 	not is_author
 	not common.is_member
 	not common.is_output_checker
@@ -96,12 +96,16 @@ deny contains "only the author, the project's members, output checkers and admin
 }
 
 # A draft is work in progress: output checkers see a request once it is submitted.
-deny contains "a draft is seen only by its author, the project's members and admins until it is submitted" if {
-	input.action == "airlock.view"
+view_refusals contains "a draft is seen only by its author, the project's members and admins until it is submitted" if {
 	request_status == "draft"
 	not is_author
 	not common.is_member
 	not common.is_admin
+}
+
+deny contains msg if {
+	input.action == "airlock.view"
+	some msg in view_refusals
 }
 
 deny contains "only an output checker may review a release request" if {
@@ -213,20 +217,9 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	input.action in {"airlock.release", "release.download"}
+	input.action == "airlock.release"
 	common.project_status == "revoked"
 	msg := "the project has been revoked"
-}
-
-deny contains "only the project's lead and analysts may download its releases" if {
-	input.action == "release.download"
-	not common.works_on_project
-}
-
-deny contains msg if {
-	input.action == "release.download"
-	release_status != "released"
-	msg := sprintf("only released files can be downloaded; this release is %v", [release_status])
 }
 
 deny contains "only an output checker or an admin may revoke a release" if {
@@ -239,4 +232,92 @@ deny contains msg if {
 	input.action == "release.revoke"
 	not release_status in {"approved", "released"}
 	msg := sprintf("only an approved or released request can be revoked; this one is %v", [release_status])
+}
+
+# The bytes of a request's files (shown on screen, as an image, or downloaded) go to two
+# kinds of people only: the output checkers reviewing the request, while it is under
+# review; and, once it is released, the project's lead and analysts. Everyone else who may
+# see the request sees names, sizes, hashes and findings. A file whose checks found
+# person-level data is shown to no one until an admin has recorded an override.
+review_states := {"submitted", "in_review", "reviewed"}
+
+# An output checker independent of the request: neither its author, nor working on the
+# project, nor (with separation of duties) an approver of its application.
+reviewing_checker if {
+	common.is_output_checker
+	not is_author
+	not common.works_on_project
+	not sod_conflict(input.actor.username)
+}
+
+person_level_withheld if {
+	input.file.person_level == true
+	not input.request.override == true
+}
+
+file_readable if {
+	request_status in review_states
+	reviewing_checker
+	not person_level_withheld
+	common.project_status != "revoked"
+}
+
+file_readable if {
+	request_status == "released"
+	common.works_on_project
+	common.project_status != "revoked"
+}
+
+read_file_refusals contains "the request names no file" if not is_string(input.file.path)
+
+read_file_refusals contains msg if {
+	request_status in {"draft", "returned"}
+	msg := sprintf("a %v request's files stay in the workspace: their content is shown to no one else", [request_status])
+}
+
+read_file_refusals contains msg if {
+	request_status in {"withdrawn", "rejected", "revoked"}
+	msg := sprintf("a %v request's files are shown to no one", [request_status])
+}
+
+read_file_refusals contains "an approved request's files can be read once they are released" if {
+	request_status == "approved"
+}
+
+read_file_refusals contains "only the output checkers reviewing a request see its files' content" if {
+	request_status in review_states
+	not reviewing_checker
+}
+
+read_file_refusals contains "the file holds person-level data: its content is shown to no one unless an admin records an override" if {
+	request_status in review_states
+	person_level_withheld
+}
+
+read_file_refusals contains "only the project's lead and analysts may download its releases" if {
+	request_status == "released"
+	not common.works_on_project
+}
+
+read_file_refusals contains "the project has been revoked" if common.project_status == "revoked"
+
+# Whoever may not see the request is told only that, not what state it is in.
+deny contains msg if {
+	input.action == "airlock.read_file"
+	some msg in view_refusals
+}
+
+deny contains msg if {
+	input.action == "airlock.read_file"
+	count(view_refusals) == 0
+	some msg in read_file_refusals
+}
+
+# Allow-listed: a state or role no refusal above names still reads nothing.
+deny contains msg if {
+	input.action == "airlock.read_file"
+	not file_readable
+	count(view_refusals) == 0
+	count(read_file_refusals) == 0
+	msg := sprintf("a %v request serves no files", [request_status])
 }

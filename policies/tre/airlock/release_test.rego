@@ -110,26 +110,94 @@ other_cases := [
 
 test_other if count(t.failures(other_cases)) == 0
 
-download(actor, status, extra) := object.union(t.with_fields("release.download", actor, {"release": {"id": "r-1", "status": status}}), extra)
+revoke(actor, status) := t.with_fields("release.revoke", actor, {"release": {"id": "r-1", "status": status}})
 
-download_cases := [
-	{"name": "analyst downloads released", "input": download(t.analyst, "released", {}), "allow": true},
-	{"name": "lead downloads released", "input": download(t.lead, "released", {}), "allow": true},
-	{"name": "outsider cannot download", "input": download(t.outsider, "released", {}), "allow": false, "reason": "only the project's lead and analysts"},
-	{"name": "checker cannot download", "input": download(t.checker, "released", {}), "allow": false, "reason": "only the project's lead"},
-	{"name": "admin cannot download", "input": download(t.admin, "released", {}), "allow": false, "reason": "only the project's lead"},
-	{"name": "revoked release", "input": download(t.analyst, "revoked", {}), "allow": false, "reason": "only released files"},
-	{"name": "revoked project", "input": download(t.analyst, "released", {"project": {"status": "revoked"}}), "allow": false, "reason": "has been revoked"},
-	{"name": "release without status", "input": t.with_fields("release.download", t.analyst, {"release": {"id": "r-1"}}), "allow": false, "reason": "only released files"},
-	{"name": "no release given", "input": t.on_project("release.download", t.analyst), "allow": false, "reason": "names no release"},
-	{"name": "checker revokes release", "input": download(t.checker, "released", {"action": "release.revoke"}), "allow": true},
-	{"name": "analyst cannot revoke release", "input": download(t.analyst, "released", {"action": "release.revoke"}), "allow": false, "reason": "only an output checker"},
-	{"name": "revoked release cannot be revoked again", "input": download(t.admin, "revoked", {"action": "release.revoke"}), "allow": false, "reason": "only an approved or released"},
+revoke_cases := [
+	{"name": "checker revokes release", "input": revoke(t.checker, "released"), "allow": true},
+	{"name": "analyst cannot revoke release", "input": revoke(t.analyst, "released"), "allow": false, "reason": "only an output checker"},
+	{"name": "revoked release cannot be revoked again", "input": revoke(t.admin, "revoked"), "allow": false, "reason": "only an approved or released"},
 	{"name": "approved request revoked before release", "input": on_request("release.revoke", t.admin, request("approved", two_approvals)), "allow": true},
 	{"name": "draft request cannot be revoked", "input": on_request("release.revoke", t.checker, draft), "allow": false, "reason": "only an approved or released"},
-	{"name": "download via released request", "input": on_request("release.download", t.analyst, request("released", two_approvals)), "allow": true},
-	{"name": "download via revoked request", "input": on_request("release.download", t.analyst, request("revoked", two_approvals)), "allow": false, "reason": "this release is revoked"},
-	{"name": "download via approved, unreleased request", "input": on_request("release.download", t.analyst, request("approved", two_approvals)), "allow": false, "reason": "only released files"},
+	{"name": "no release given", "input": t.on_project("release.revoke", t.checker), "allow": false, "reason": "names no release"},
 ]
 
-test_download if count(t.failures(download_cases)) == 0
+test_revoke if count(t.failures(revoke_cases)) == 0
+
+# Reading a request file's bytes, for every state and every kind of person. The table is
+# the rule itself: who may read, in which state; everyone else is refused.
+read_file(actor, status, file) := object.union(on_request("airlock.read_file", actor, request(status, two_approvals)), {"file": file})
+
+a_table := {"path": "counts.csv", "person_level": false}
+
+person_level := {"path": "people.csv", "person_level": true}
+
+readers := {
+	"checker": t.checker,
+	"member checker": t.member_checker,
+	"author": t.analyst,
+	"co-member": t.lead,
+	"admin": t.admin,
+	"other project's member": t.outsider,
+	"approver of the application": t.user("appy", ["output_checker", "approver"]),
+	"anonymous": {"username": "", "roles": [], "known": false},
+}
+
+may_read := {
+	"draft": set(),
+	"submitted": {"checker", "member checker"},
+	"in_review": {"checker", "member checker"},
+	"reviewed": {"checker", "member checker"},
+	"returned": set(),
+	"approved": set(),
+	"released": {"author", "co-member"},
+	"withdrawn": set(),
+	"rejected": set(),
+	"revoked": set(),
+}
+
+read_matrix_cases := [c |
+	some status, allowed in may_read
+	some who, actor in readers
+	c := {
+		"name": sprintf("%v reads a file of a %v request", [who, status]),
+		"input": read_file(actor, status, a_table),
+		"allow": who in allowed,
+	}
+]
+
+test_read_matrix if {
+	count(read_matrix_cases) == 80
+	count(t.failures(read_matrix_cases)) == 0
+}
+
+read_cases := [
+	{"name": "author of a draft", "input": read_file(t.analyst, "draft", a_table), "allow": false, "reason": "stay in the workspace"},
+	{"name": "co-member of a returned request", "input": read_file(t.lead, "returned", a_table), "allow": false, "reason": "stay in the workspace"},
+	{"name": "author while in review", "input": read_file(t.analyst, "in_review", a_table), "allow": false, "reason": "only the output checkers reviewing"},
+	{"name": "author who is a checker", "input": read_file(t.user("ana", ["analyst", "output_checker"]), "in_review", a_table), "allow": false, "reason": "only the output checkers reviewing"},
+	{"name": "admin while in review", "input": read_file(t.admin, "reviewed", a_table), "allow": false, "reason": "only the output checkers reviewing"},
+	{"name": "checker of a withdrawn request", "input": read_file(t.checker, "withdrawn", a_table), "allow": false, "reason": "withdrawn request's files are shown to no one"},
+	{"name": "checker of a rejected request", "input": read_file(t.checker, "rejected", a_table), "allow": false, "reason": "rejected request's files are shown to no one"},
+	{"name": "author of a revoked release", "input": read_file(t.analyst, "revoked", a_table), "allow": false, "reason": "revoked request's files are shown to no one"},
+	{"name": "author of an approved, unreleased request", "input": read_file(t.analyst, "approved", a_table), "allow": false, "reason": "once they are released"},
+	{"name": "checker after release", "input": read_file(t.checker, "released", a_table), "allow": false, "reason": "only the project's lead and analysts"},
+	{"name": "person-level file withheld from the checker", "input": read_file(t.checker, "in_review", person_level), "allow": false, "reason": "person-level data"},
+	{"name": "person-level file shown after an override", "input": object.union(read_file(t.checker, "reviewed", person_level), {"request": {"override": true}}), "allow": true},
+	{"name": "released person-level file (overridden and approved)", "input": read_file(t.analyst, "released", person_level), "allow": true},
+	{"name": "sod off: application approver reviews", "input": object.union(read_file(t.user("appy", ["output_checker", "approver"]), "in_review", a_table), {"settings": {"separation_of_duties": false}}), "allow": true},
+	{"name": "revoked project: checker", "input": object.union(read_file(t.checker, "in_review", a_table), {"project": {"status": "revoked"}}), "allow": false, "reason": "has been revoked"},
+	{"name": "revoked project: member", "input": object.union(read_file(t.analyst, "released", a_table), {"project": {"status": "revoked"}}), "allow": false, "reason": "has been revoked"},
+	{"name": "no file named", "input": on_request("airlock.read_file", t.checker, submitted), "allow": false, "reason": "names no file"},
+	{"name": "unknown state", "input": read_file(t.checker, "archived", a_table), "allow": false, "reason": "archived request serves no files"},
+	{"name": "no request", "input": object.union(t.on_project("airlock.read_file", t.checker), {"file": a_table}), "allow": false, "reason": "names no release request"},
+	{"name": "anonymous", "input": read_file({"username": "", "roles": [], "known": false}, "released", a_table), "allow": false, "reason": "sign in first"},
+	{"name": "outsider learns nothing of the state", "input": read_file(t.outsider, "draft", a_table), "allow": false, "reason": "only the author, the project's members"},
+	{"name": "checker of another project's draft", "input": read_file(t.checker, "draft", a_table), "allow": false, "reason": "a draft is seen only"},
+]
+
+test_outsider_is_told_only_that_the_request_is_not_theirs if {
+	d := data.tre.authz.decision with input as read_file(t.outsider, "in_review", a_table)
+	d.reasons == ["only the author, the project's members, output checkers and admins may see a request"]
+}
+
+test_read_file if count(t.failures(read_cases)) == 0

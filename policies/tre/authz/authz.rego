@@ -35,7 +35,7 @@ actions := {
 	"airlock.decide": {"public": false},
 	"airlock.override": {"public": false},
 	"airlock.release": {"public": false},
-	"release.download": {"public": false},
+	"airlock.read_file": {"public": false},
 	"release.revoke": {"public": false},
 	"audit.read": {"public": false},
 	"audit.checkpoint": {"public": false},

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_accounts import act_as
 
 from tre.cli import main
 from tre.config import Settings
@@ -15,7 +16,7 @@ World = tuple[Settings, str]
 
 def tre(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], user: str,
         *args: str) -> object:  # fmt: skip
-    monkeypatch.setenv("TRE_USER", user)
+    act_as(monkeypatch, user)
     capsys.readouterr()
     main([*args, "--json"])
     return json.loads(capsys.readouterr().out)
@@ -57,13 +58,13 @@ def test_cli_refusal_is_one_line_with_reason(
     settings, project = world
     outputs = settings.workspaces_path / project / "outputs"
     (outputs / "data.csv").symlink_to(settings.extracts_path / project / "current" / "data")
-    monkeypatch.setenv("TRE_USER", "lena")
+    act_as(monkeypatch, "lena")
     with pytest.raises(SystemExit) as exit_info:
         main(["airlock", "submit", "data.csv", "--project", project, "--title", "x", "--json"])
     assert exit_info.value.code == 6
     captured = capsys.readouterr()
     assert json.loads(captured.out)["error"] == "IntakeRefused"
     assert captured.err.count("\n") == 1 and "link" in captured.err
-    monkeypatch.setenv("TRE_USER", "lena")
+    act_as(monkeypatch, "lena")
     main(["airlock", "list", "--json"])
     assert json.loads(capsys.readouterr().out) == []  # the refusal left no draft behind

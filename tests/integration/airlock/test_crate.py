@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from airlock_world import PERSON_IDS, draft, reviewed
+from cli_accounts import act_as
 from crate_checks import bag_problems, extract, five_safes_problems, rocrate_problems
 from portal_client import client_for
 from sqlalchemy import select
@@ -265,7 +266,7 @@ def test_the_command_line_downloads_the_crate(
 ) -> None:
     settings, project = world
     rid = _released(settings, project)
-    monkeypatch.setenv("TRE_USER", "ana")
+    act_as(monkeypatch, "ana")
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:
         main(["airlock", "crate", rid, "--out", str(tmp_path / "dl"), "--json"])
@@ -275,7 +276,7 @@ def test_the_command_line_downloads_the_crate(
     archive = Path(got["path"])
     assert hashlib.sha256(archive.read_bytes()).hexdigest() == got["sha256"]
     assert bag_problems(extract(archive, tmp_path / "unpacked")) == []
-    monkeypatch.setenv("TRE_USER", "chk1")
+    act_as(monkeypatch, "chk1")
     with pytest.raises(SystemExit) as exit_info:
         main(["airlock", "crate", rid, "--out", str(tmp_path / "other")])
     assert exit_info.value.code != 0 and not (tmp_path / "other").exists()

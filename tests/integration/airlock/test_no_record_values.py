@@ -7,6 +7,7 @@ import json
 import logging
 
 import pytest
+from cli_accounts import act_as
 from portal_client import client_for
 from sqlalchemy import select
 
@@ -46,7 +47,7 @@ def test_hostile_table_values_appear_nowhere_but_the_file_view(
     findings = [x for g in shown["groups"] for f in g["files"] for x in f["findings"]]
     assert {"date-of-birth", "full-postcode"} <= {x["rule"] for x in findings}
     _assert_no_marker(json.dumps(shown, default=str), "the request as shown")
-    monkeypatch.setenv("TRE_USER", "lena")
+    act_as(monkeypatch, "lena")
     capsys.readouterr()
     main(["airlock", "show", rid])
     _assert_no_marker(capsys.readouterr().out, "`tre airlock show`")

@@ -80,18 +80,26 @@ def test_author_sees_review_disabled_with_reason(portal: World) -> None:
     assert r.status_code == 403 and "never reviews" in r.text
 
 
-def test_flagged_cells_are_highlighted_beside_their_finding(portal: World) -> None:
-    settings, project = portal
+def _small(settings: Settings, project: str, submit: bool = False) -> str:
     (settings.workspaces_path / project / "outputs" / "small.csv").write_text("sex,n\nF,3\nM,297\n")
     rid = str(service.create(settings, "lena", project, "Small")["id"])
     service.add_files(settings, "lena", rid, ["small.csv"])
+    if submit:
+        service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
+        service.submit(settings, "lena", rid)
+    return rid
+
+
+def test_flagged_cells_are_highlighted_beside_their_finding(portal: World) -> None:
+    settings, project = portal
+    rid = _small(settings, project, submit=True)
     page = client_for(settings, "appy").get(f"/requests/{rid}/view/small.csv")
     assert page.status_code == 403  # not a member, checker or admin
     # The policy's reason, in the reader's language.
     ja = client_for(settings, "appy").get(f"/requests/{rid}/view/small.csv?lang=ja").text
     assert "申請を見られるのは、作成者、プロジェクトのメンバー、出力審査者、管理者だけです" in ja
-    assert "airlock.view は許可されていません。" in ja and "only the author" not in ja
-    page = client_for(settings, "lena").get(f"/requests/{rid}/view/small.csv").text
+    assert "airlock.read_file は許可されていません。" in ja and "only the author" not in ja
+    page = client_for(settings, "chk1").get(f"/requests/{rid}/view/small.csv").text
     assert "<mark>3</mark>" in page and 'id="finding-1"' in page
 
 
@@ -105,7 +113,7 @@ def test_svg_and_html_never_inline(portal: World) -> None:
     page = lena.get(f"/requests/{rid}")
     r = lena.post(f"/requests/{rid}/files", data={"paths": "plot.svg", "csrf": csrf(page.text)})
     assert r.status_code == 400 and "not accepted" in r.text
-    assert lena.get(f"/requests/{rid}/raw/plot.svg").status_code == 404
+    assert lena.get(f"/requests/{rid}/raw/plot.svg").status_code == 403
 
 
 def test_download_then_revoke(portal: World) -> None:
@@ -195,12 +203,11 @@ def test_submit_is_disabled_with_the_reason_until_groups_are_described(portal: W
 
 def test_findings_are_shown_in_the_readers_language(portal: World) -> None:
     settings, project = portal
-    (settings.workspaces_path / project / "outputs" / "small.csv").write_text("sex,n\nF,3\nM,297\n")
-    rid = str(service.create(settings, "lena", project, "Small")["id"])
-    service.add_files(settings, "lena", rid, ["small.csv"])
-    lena = client_for(settings, "lena")
-    for path in (f"/requests/{rid}", f"/requests/{rid}/view/small.csv"):
-        assert "1 cells count fewer than 10 people" in lena.get(f"{path}?lang=en").text
-        ja = lena.get(f"{path}?lang=ja").text
+    rid = _small(settings, project, submit=True)
+    # The author on the request page, a checker on the file's page.
+    for user, path in (("lena", f"/requests/{rid}"), ("chk1", f"/requests/{rid}/view/small.csv")):
+        client = client_for(settings, user)
+        assert "1 cells count fewer than 10 people" in client.get(f"{path}?lang=en").text
+        ja = client.get(f"{path}?lang=ja").text
         assert "1 セルの人数または件数が 10 未満です" in ja
         assert "cells count fewer than" not in ja

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from airlock_world import reviewed, submitted
+from cli_accounts import act_as
 from portal_client import COUNTS, client_for, csrf
 
 from tre import projects, users
@@ -106,7 +107,7 @@ def test_revoked_release_cannot_be_downloaded_by_portal_or_cli(
     service.revoke(settings, "chk1", rid, "later found disclosive")
     r = client_for(settings, "lena").get(f"/releases/{rid}/counts.csv")
     assert r.status_code == 403 and "revoked" in r.text and "F,150" not in r.text
-    monkeypatch.setenv("TRE_USER", "lena")
+    act_as(monkeypatch, "lena")
     capsys.readouterr()
     out = tmp_path / "dl"
     with pytest.raises(SystemExit) as exit_info:

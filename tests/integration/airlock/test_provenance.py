@@ -42,10 +42,16 @@ def _with_sidecar(settings: Settings, project: str, text: str) -> str:
     return rid
 
 
+def _submitted(settings: Settings, rid: str) -> None:
+    service.set_group(settings, "lena", rid, "main", "ctx", "ctl")
+    service.submit(settings, "lena", rid)
+
+
 def test_verified_sidecar(world: World) -> None:
     settings, project = world
     rid = _with_sidecar(settings, project, "sex,n\nF,200\nM,100\n")
-    f = views.file_for_view(settings, "lena", rid, "by_sex.csv")
+    _submitted(settings, rid)
+    f = views.read_file(settings, "chk1", rid, "by_sex.csv").summary
     assert f["report"]["provenance"] == "verified"
     assert f["report"]["sidecar"]["sql"] == SQL
     assert views.show(settings, "lena", rid)["files"] == 1  # the sidecar is not a file of its own
@@ -56,10 +62,11 @@ def test_figures_that_differ_are_blocked_and_shown(
 ) -> None:
     settings, project = world
     rid = _with_sidecar(settings, project, "sex,n\nF,250\nM,100\n")
-    f = views.file_for_view(settings, "lena", rid, "by_sex.csv")
+    _submitted(settings, rid)
+    f = views.read_file(settings, "chk1", rid, "by_sex.csv").summary
     assert f["report"]["provenance"] == "differs" and f["verdict"] == "block"
     monkeypatch.setenv("TRE_PORTAL_TEST_LOGIN_INSECURE", "1")
-    client = client_for(load_settings(), "lena")
+    client = client_for(load_settings(), "chk1")
     page = client.get(f"/requests/{rid}/view/by_sex.csv").text
     assert "differs" in page and SQL.replace("*", "*") in page.replace("&#39;", "'")
     assert "<mark>250</mark>" in page
@@ -86,7 +93,7 @@ def test_sidecar_is_never_released_or_served(world: World, monkeypatch: pytest.M
     for checker in ("chk1", "chk2"):
         service.review(settings, checker, rid, {"by_sex.csv": "approve"})
     assert service.decide(settings, "chk1", rid, "approve")["status"] == "released"
-    path, _digest = views.download(settings, "lena", rid, "by_sex.csv")
+    path = views.read_file(settings, "lena", rid, "by_sex.csv", released_only=True).location
     release_dir = path.parent
     assert sorted(p.name for p in release_dir.rglob("*") if p.is_file()) == ["by_sex.csv"]
     manifest = json.loads((release_dir.parent / "manifest.json").read_text())
@@ -95,4 +102,4 @@ def test_sidecar_is_never_released_or_served(world: World, monkeypatch: pytest.M
                 f"/requests/{rid}/view/{sidecar}"):  # fmt: skip
         assert lena.get(url).status_code == 404
     with pytest.raises(NotFound):
-        views.download(settings, "lena", rid, sidecar)
+        views.read_file(settings, "lena", rid, sidecar, released_only=True)

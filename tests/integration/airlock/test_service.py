@@ -45,7 +45,8 @@ def test_submit_review_release_download(world: World) -> None:
     assert _approve_all(settings, rid, "chk1")["status"] == "in_review"
     assert _approve_all(settings, rid, "chk2")["status"] == "reviewed"
     assert service.decide(settings, "chk1", rid, "approve")["status"] == "released"
-    path, digest = views.download(settings, "ana", rid, "counts.csv")
+    got = views.read_file(settings, "ana", rid, "counts.csv", released_only=True)
+    path, digest = got.location, got.sha256
     assert path.read_text() == COUNTS
     manifest = json.loads((path.parent.parent / "manifest.json").read_text())
     assert manifest["files"] == [{"path": "counts.csv", "sha256": digest, "size": len(COUNTS)}]
@@ -169,7 +170,7 @@ def test_revoke_stops_downloads(world: World) -> None:
         service.revoke(settings, "ana", rid, "mistake")
     service.revoke(settings, "chk1", rid, "A cell was found disclosive later.")
     with pytest.raises(PolicyDenied) as err:
-        views.download(settings, "lena", rid, "counts.csv")
+        views.read_file(settings, "lena", rid, "counts.csv", released_only=True)
     assert any("revoked" in r for r in err.value.reasons)
     assert views.register(settings)[0]["status"] == "revoked"
 
@@ -182,7 +183,7 @@ def test_checker_cannot_download_and_outsider_cannot_see(world: World) -> None:
     _approve_all(settings, rid, "chk2")
     service.decide(settings, "chk2", rid, "approve")
     with pytest.raises(PolicyDenied):
-        views.download(settings, "chk1", rid, "counts.csv")
+        views.read_file(settings, "chk1", rid, "counts.csv", released_only=True)
     with pytest.raises(PolicyDenied):
         views.show(settings, "appy", rid)
 
@@ -208,8 +209,8 @@ def test_file_changed_after_submit_does_not_change_the_release(world: World) -> 
     _approve_all(settings, rid, "chk1")
     _approve_all(settings, rid, "chk2")
     service.decide(settings, "chk2", rid, "approve")
-    path, _digest = views.download(settings, "lena", rid, "counts.csv")
-    assert path.read_text() == COUNTS
+    got = views.read_file(settings, "lena", rid, "counts.csv", released_only=True)
+    assert got.location.read_text() == COUNTS
 
 
 def test_tampered_store_stops_release(world: World) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from cli_accounts import act_as, allow_cli
 from sqlalchemy import select
 
 from tre import projects
@@ -45,7 +46,7 @@ def tre(tre_home: Path, synthea_bulk: Path) -> Iterator[Settings]:
     add_user(settings, "admin1", "approver1", ["approver"])
     add_user(settings, "admin1", "alice", ["analyst"])
     add_user(settings, "admin1", "bob", ["analyst"])
-    ingest_fhir(settings, [synthea_bulk], "synthea")
+    ingest_fhir(settings, [synthea_bulk], "synthea", actor="test-admin")
     yield settings
     dispose_engines()
 
@@ -120,7 +121,7 @@ def test_provision_refresh_transparency(
 ) -> None:
     p1 = _approved_project(tre, "alice", "Conditions and encounters", tmp_path)
     p2 = _approved_project(tre, "bob", "Another study", tmp_path)
-    monkeypatch.setenv("TRE_USER", "admin1")
+    act_as(monkeypatch, "admin1")
 
     # Only an admin provisions.
     with pytest.raises(PolicyDenied):
@@ -177,7 +178,7 @@ def test_provision_refresh_transparency(
                 assert hits == [(0,)], f"{f.name}.{col}"
 
     # Opt out, refresh: the person disappears from p1; transparency still lists history.
-    add_optout(tre, "synthea", ids[0])
+    add_optout(tre, "synthea", ids[0], actor="test-admin")
     old_build = layout.current_build(tre, p1)
     refreshed = _cli(capsys, "project", "refresh", p1)
     assert refreshed["persons"] == 12
@@ -214,6 +215,7 @@ def test_malicious_cohort_filter_fails_cleanly(
     with session_scope(tre) as session:
         permit = session.execute(select(Permit).where(Permit.project_id == p1)).scalar_one()
         permit.cohort_filter = "region = (SELECT content FROM read_text('/etc/passwd'))"
+    allow_cli(tre.home_path, "admin1")
     env = {**os.environ, "TRE_USER": "admin1"}
     out = subprocess.run(
         [TRE_CLI, "project", "provision", p1],
@@ -235,11 +237,11 @@ def test_cohort_filter_given_at_approval_restricts_every_table(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     p1 = _applied_project(tre, "alice", "Conditions and encounters", tmp_path)
-    monkeypatch.setenv("TRE_USER", "approver1")
+    act_as(monkeypatch, "approver1")
     approved = _cli(capsys, "project", "approve", p1, "--cohort-filter", "gender='female'")
     # Stored as it will run (sqlglot's rendering), shown with the permit.
     assert approved["permit"]["cohort_filter"] == "gender = 'female'"
-    monkeypatch.setenv("TRE_USER", "admin1")
+    act_as(monkeypatch, "admin1")
     _cli(capsys, "project", "provision", p1)
     b = layout.current_path(tre, p1)
     genders = duckdb.sql(f"SELECT DISTINCT gender FROM '{b}/data/synthea.patient.parquet'")
@@ -268,7 +270,7 @@ def test_a_bad_cohort_filter_is_refused_at_approval(
     bad: str,
 ) -> None:
     p1 = _applied_project(tre, "alice", "Conditions and encounters", tmp_path)
-    monkeypatch.setenv("TRE_USER", "approver1")
+    act_as(monkeypatch, "approver1")
     capsys.readouterr()
     with pytest.raises(SystemExit) as exited:
         main(["project", "approve", p1, "--cohort-filter", bad])
@@ -288,7 +290,7 @@ def test_revoking_deletes_the_extract_but_not_who_was_in_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     p1 = _approved_project(tre, "alice", "Conditions and encounters", tmp_path)
-    monkeypatch.setenv("TRE_USER", "admin1")
+    act_as(monkeypatch, "admin1")
     _cli(capsys, "project", "provision", p1)
     _cli(capsys, "project", "refresh", p1)  # two builds: current and previous
     builds = layout.builds_dir(tre, p1)
@@ -301,13 +303,13 @@ def test_revoking_deletes_the_extract_but_not_who_was_in_it(
     assert exited.value.code != 0 and "only a revoked project" in capsys.readouterr().err
     assert len(list(builds.iterdir())) == 2
 
-    monkeypatch.setenv("TRE_USER", "approver1")
+    act_as(monkeypatch, "approver1")
     revoked = _cli(capsys, "project", "revoke", p1, "--reason", "ended")
     assert revoked["status"] == "revoked" and len(revoked["extract"]["removed_builds"]) == 2
     assert list(builds.iterdir()) == [] and layout.current_path(tre, p1) is None
     assert not (layout.project_dir(tre, p1) / "previous").exists()
     # Who was in it is still answered: the data went, the record of its use did not.
-    monkeypatch.setenv("TRE_USER", "admin1")
+    act_as(monkeypatch, "admin1")
     ids = _patient_ids(synthea_bulk)
     found = _cli(capsys, "transparency", "lookup", "--source", "synthea", "--id", ids[0])
     assert [p["id"] for p in found["projects"]] == [p1]
@@ -376,6 +378,7 @@ def test_killed_build_leaves_previous_extract_and_rerun_succeeds(
     tre: Settings, tmp_path: Path
 ) -> None:
     p1 = _approved_project(tre, "alice", "Conditions and encounters", tmp_path)
+    allow_cli(tre.home_path, "admin1")
     env = {**os.environ, "TRE_USER": "admin1"}
     cmd = [TRE_CLI, "project", "provision", p1, "--json"]
     subprocess.run(cmd, env=env, check=True, capture_output=True)

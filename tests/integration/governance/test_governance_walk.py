@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_accounts import act_as
 from governance_world import write_application
 from sqlalchemy import text
 
@@ -19,7 +20,7 @@ def tre(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], user: str, *args: str
 ) -> tuple[int, str, str]:
     """Run `tre ARGS` in-process as `user`; return (exit code, stdout, stderr)."""
-    monkeypatch.setenv("TRE_USER", user)
+    act_as(monkeypatch, user)
     code = 0
     try:
         main(list(args))

@@ -42,7 +42,7 @@ def test_catalogue_page_in_both_languages(tre_home: Path, tmp_path: Path) -> Non
     }
     (folder / "Patient.ndjson").write_text(json.dumps(patient) + "\n")
     (folder / "Condition.ndjson").write_text(json.dumps(condition) + "\n")
-    ingest_fhir(settings, [folder], "test")
+    ingest_fhir(settings, [folder], "test", actor="test-admin")
     client = TestClient(create_app(settings))
     en = client.get("/catalogue?lang=en").text
     assert "test.condition" in en and "Code of the condition." in en

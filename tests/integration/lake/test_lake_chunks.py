@@ -64,8 +64,10 @@ def test_pieces_cover_the_file_at_line_ends(tmp_path: Path, demo: Path, compress
 
 
 def test_chunked_ingest_equals_whole_file_ingest(tre_home: Path, demo: Path) -> None:
-    whole = ingest_fhir(make_settings(tre_home), [demo], "demo")
-    chunked = ingest_fhir(make_settings(tre_home, lake_chunk_bytes=PIECE), [demo], "demo")
+    whole = ingest_fhir(make_settings(tre_home), [demo], "demo", actor="test-admin")
+    chunked = ingest_fhir(
+        make_settings(tre_home, lake_chunk_bytes=PIECE), [demo], "demo", actor="test-admin"
+    )
     assert max(f.stat().st_size for f in demo.iterdir()) > 4 * PIECE
     assert chunked["resources"] == whole["resources"]
     assert chunked["rows"] == whole["rows"] > 0
@@ -90,11 +92,11 @@ def test_error_in_a_later_piece_names_the_input_line(
     settings = make_settings(tre_home, lake_chunk_bytes=PIECE)
 
     with pytest.raises(InputError) as info:
-        ingest_fhir(settings, [folder], "demo")
+        ingest_fhir(settings, [folder], "demo", actor="test-admin")
     assert f"{path}: line {bad_line}: missing or unresolvable subject" in str(info.value)
     assert list_snapshots(settings) == []
 
-    manifest = ingest_fhir(settings, [folder], "demo", on_error="skip")
+    manifest = ingest_fhir(settings, [folder], "demo", on_error="skip", actor="test-admin")
     assert manifest["skipped"]["counts"] == {"no_subject": 1}
     assert manifest["skipped"]["records"][0]["line"] == bad_line
     assert manifest["resources"]["Condition"] == len(lines) - 1
@@ -167,7 +169,7 @@ def test_without_named_pipes_pieces_are_copied_and_removed(
     tre_home: Path, demo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a file system that refuses named pipes the ingest still works, the same."""
-    whole = ingest_fhir(make_settings(tre_home), [demo], "demo")
+    whole = ingest_fhir(make_settings(tre_home), [demo], "demo", actor="test-admin")
 
     def refused(path: Any, mode: int = 0o666) -> None:
         raise OSError(errno.EPERM, "Operation not permitted", str(path))
@@ -178,7 +180,7 @@ def test_without_named_pipes_pieces_are_copied_and_removed(
     monkeypatch.setattr(ndjson_chunks.os, "mkfifo", refused)
     monkeypatch.setattr(ndjson_chunks.os, "copy_file_range", cross_device)
     settings = make_settings(tre_home, lake_chunk_bytes=PIECE)
-    chunked = ingest_fhir(settings, [demo], "demo")
+    chunked = ingest_fhir(settings, [demo], "demo", actor="test-admin")
     assert chunked["rows"] == whole["rows"] > 0
     assert snapshot_tables(chunked) == snapshot_tables(whole)
     assert not any((settings.lake_path / ".staging").glob("*"))

@@ -80,7 +80,7 @@ def test_fast_path_equals_batch_path(
         manifests = []
         for folder in (path, _batch_path_copy(path, tmp_path / path.stem)):
             removed.append(set())
-            manifests.append(ingest_fhir(settings, [folder], "same"))
+            manifests.append(ingest_fhir(settings, [folder], "same", actor="test-admin"))
         fast, batch = manifests
         assert fast["resources"] == batch["resources"], path.name
         assert snapshot_tables(fast) == snapshot_tables(batch), path.name

@@ -18,9 +18,9 @@ def test_native_and_sql_hmac_give_the_same_lake(
     tre_home: Path, synthea_bulk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings(tre_home)
-    with_native = ingest_fhir(settings, [synthea_bulk], "same")
+    with_native = ingest_fhir(settings, [synthea_bulk], "same", actor="test-admin")
     monkeypatch.setattr(native, "_available", lambda: (None, "off for this test"))
-    in_sql = ingest_fhir(settings, [synthea_bulk], "same")
+    in_sql = ingest_fhir(settings, [synthea_bulk], "same", actor="test-admin")
     assert with_native["rows"] == in_sql["rows"] and with_native["rows"] > 1000
     assert snapshot_tables(with_native) == snapshot_tables(in_sql)
     # and the person pseudonyms are the lake's: HMAC(key, source|Patient.id)

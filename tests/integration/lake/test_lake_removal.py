@@ -162,7 +162,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     settings = make_settings(tmp_path / "home")
     source = tmp_path / f"{MARKERS['official name']}_{MARKERS['family name']}.json"
     source.write_text(json.dumps(bundle()))
-    manifest = ingest_fhir(settings, [source], "crafted")
+    manifest = ingest_fhir(settings, [source], "crafted", actor="test-admin")
     return settings.lake_path, manifest
 
 

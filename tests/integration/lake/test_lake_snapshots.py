@@ -69,7 +69,7 @@ def test_killed_ingest_publishes_nothing_and_rerun_succeeds(
     assert not (settings.lake_path / "snapshots").exists() or not any(
         (settings.lake_path / "snapshots").iterdir()
     )
-    manifest = ingest_fhir(settings, [synthea_bulk], "synthea")
+    manifest = ingest_fhir(settings, [synthea_bulk], "synthea", actor="test-admin")
     assert [m["id"] for m in list_snapshots(settings)] == [manifest["id"]]
     assert not any(staging.iterdir()), "the rerun cleared the interrupted staging folder"
 
@@ -124,7 +124,7 @@ def test_persons_file_says_which_persons_each_table_holds(
     distinct persons of each table, and the snapshot's person count is over all tables."""
     assert run(["init"]) == 0
     settings = load_settings()
-    manifest = ingest_fhir(settings, [synthea_bulk], "bulk")
+    manifest = ingest_fhir(settings, [synthea_bulk], "bulk", actor="test-admin")
     root = settings.lake_path / "snapshots" / manifest["id"]
     persons_file = root / manifest["persons_file"]["file"]
     assert file_sha256(persons_file) == manifest["persons_file"]["sha256"]
@@ -168,6 +168,7 @@ def test_tier_comes_from_source_settings(tre_home: Path, synthea_bulk: Path) -> 
         settings,
         [synthea_bulk / "Patient.000.ndjson", synthea_bulk / "Condition.000.ndjson"],
         "bulk",
+        actor="test-admin",
     )
     tiers = {d.table: d.tier for d in load_catalog(settings).datasets}
     assert tiers == {"patient": "standard", "condition": "high"}

@@ -26,7 +26,9 @@ BULK = SHARED / "sample-bulk-10-patients"
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, dict[str, Any]]]:
     settings = make_settings(tmp_path_factory.mktemp("lake-home"))
-    manifest = ingest_fhir(settings, [BUNDLES, BULK], "synthea", linkage_system=SSN)
+    manifest = ingest_fhir(
+        settings, [BUNDLES, BULK], "synthea", linkage_system=SSN, actor="test-admin"
+    )
     yield settings, manifest
 
 
@@ -173,7 +175,7 @@ def test_claims_csv_links_to_fhir_patients_by_ssn(
         "columns:\n  service_date: month\n  amount: {generalise: band, width: 100}\n"
         "  diagnosis: keep\ndrop: [insured_name]\n"
     )
-    claims = ingest_table(settings, spec)
+    claims = ingest_table(settings, spec, actor="test-admin")
     con = duckdb.connect()
     claims_path = settings.lake_path / "snapshots" / claims["id"] / "claims.parquet"
     linked = con.execute(
@@ -197,8 +199,8 @@ def test_optout_stored_only_as_pseudonym(
     settings = base  # the source's linkage system comes from its latest snapshot
     patient = next(p for p in resources([BULK]) if p["resourceType"] == "Patient")
     ssn = next(i["value"] for i in patient["identifier"] if i.get("system") == SSN)
-    entry = add_optout(settings, "synthea", ssn)
-    assert add_optout(settings, "synthea", ssn)["new"] is False
+    entry = add_optout(settings, "synthea", ssn, actor="test-admin")
+    assert add_optout(settings, "synthea", ssn, actor="test-admin")["new"] is False
     con = duckdb.connect()
     known = {
         r[0]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from cli_accounts import act_as
 from test_workspace import admin, server_state, start_server, wait_for
 from typer.testing import CliRunner
 from ws_hub import HubEnv, start_hub
@@ -81,7 +82,7 @@ def test_revocation_through_the_cli_stops_the_running_server(
     assert server_state(env, "analyst1", "p-1") == "ready"
 
     monkeypatch.setenv("TRE_HOME", str(env.home))
-    monkeypatch.setenv("TRE_USER", "admin")
+    act_as(monkeypatch, "admin")
     done = CliRunner().invoke(app, ["project", "revoke", "p-1", "--reason", "test", "--json"])
     assert done.exit_code == 0, done.output
     # The CLI told the hub: no operator round is due (its interval is an hour).

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from checkpoint_help import append, truncate
+from cli_accounts import act_as
 
 from tre import users
 from tre.checkpoint import keys, store
@@ -49,7 +50,7 @@ def tre(
     user: str = "ada",
 ) -> tuple[int, str, str]:
     """Run `tre ARGS` in-process as `user`; (exit code, stdout, stderr)."""
-    monkeypatch.setenv("TRE_USER", user)
+    act_as(monkeypatch, user)
     code = 0
     try:
         main(list(args))
