@@ -151,6 +151,7 @@ def main() -> None:
             # The command line acts as the TRE account its operating-system account is mapped to.
             account = pwd.getpwuid(os.geteuid()).pw_name
             (home / str(round_no) / "tre.toml").write_text(f'cli_accounts = ["{account}:bench"]\n')
+            measure([str(TRE), "user", "add", "bench", "--role", "admin"], env)  # the first admin
             base_runs.append(
                 measure([sys.executable, "-c", BASELINE, str(data), str(copies), *files], env)
             )

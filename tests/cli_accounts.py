@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -35,3 +36,27 @@ def act_as(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     account is mapped to it in tre.toml and who picks it with TRE_USER."""
     allow_cli(Path(os.environ["TRE_HOME"]), name)
     monkeypatch.setenv("TRE_USER", name)
+
+
+_TEMPLATE: list[Path] = []
+
+
+def admin_in_database(home: Path) -> None:
+    """Give `home` a control database in which `test-admin` is an admin, as a deployment's
+    operator is: copied from one made once per test run (migrating takes seconds)."""
+    from tre.config import load_settings
+    from tre.db import dispose_engines, init_db
+    from tre.users import add_user
+
+    if not _TEMPLATE:
+        import tempfile
+
+        template = Path(tempfile.mkdtemp(prefix="tre-admin-db-"))
+        settings = load_settings(home=template)
+        init_db(settings)
+        add_user(settings, "test-admin", "test-admin", ["admin"])
+        dispose_engines()  # the WAL is merged into the file before it is copied
+        _TEMPLATE.append(template / "tre.db")
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "tre.db").exists():
+        shutil.copyfile(_TEMPLATE[0], home / "tre.db")

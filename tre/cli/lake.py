@@ -12,6 +12,7 @@ from rich.table import Table
 from tre.cli.common import JsonFlag, console, emit, err_console, settings
 from tre.cli.identity import current_actor
 from tre.i18n import _, translate_description
+from tre.lake import events as lake_events
 from tre.lake.catalog import load_catalog
 from tre.lake.ingest import ingest_fhir
 from tre.lake.snapshots import list_snapshots
@@ -77,6 +78,7 @@ def fhir(
     """Ingest FHIR R4 bundles and bulk NDJSON into a new pseudonymised snapshot."""
     cfg = settings()
     actor = current_actor(cfg)  # before the work: a refused actor ingests nothing
+    lake_events.require(cfg, actor, "lake.ingest")
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -105,7 +107,9 @@ def table(
 ) -> None:
     """Ingest a CSV or Parquet file under a declarative pseudonymisation spec."""
     cfg = settings()
-    emit(_summary(ingest_table(cfg, spec, actor=current_actor(cfg))), as_json, _render_ingest)
+    actor = current_actor(cfg)
+    lake_events.require(cfg, actor, "lake.ingest")
+    emit(_summary(ingest_table(cfg, spec, actor=actor)), as_json, _render_ingest)
 
 
 @app.command("snapshots")

@@ -10,6 +10,7 @@ from rich.table import Table
 from tre.cli.common import JsonFlag, console, emit, settings
 from tre.cli.identity import current_actor
 from tre.i18n import _
+from tre.lake import events as lake_events
 from tre.lake.optout import add_optout, list_optouts
 
 app = typer.Typer(no_args_is_help=True)
@@ -25,7 +26,9 @@ def add(
 ) -> None:
     """Record that a person opted out; only the lake pseudonym is stored."""
     cfg = settings()
-    entry = add_optout(cfg, source, identifier, actor=current_actor(cfg))
+    actor = current_actor(cfg)
+    lake_events.require(cfg, actor, "optout.add")
+    entry = add_optout(cfg, source, identifier, actor=actor)
 
     def render(data: dict[str, Any]) -> None:
         message = _("Opt-out recorded") if data["new"] else _("Already opted out")

@@ -1,4 +1,4 @@
-"""Audit events for lake actions (ingest, opt-out).
+"""Who may act on the lake, and audit events for lake actions (ingest, opt-out).
 
 Each event is appended to the hash-chained audit log (`tre.audit.record`) in its own
 control-database transaction, after the action it records has completed. Bodies carry
@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from tre import audit
+from tre import audit, policy
 from tre.config import Settings
 from tre.db import session_scope
+from tre.users import actor_document
+
+
+def require(settings: Settings, actor: str, action: str) -> None:
+    """Raise `PolicyDenied` unless the policy lets `actor` do lake `action` (`lake.ingest`,
+    `optout.add`), before any work starts."""
+    with session_scope(settings) as session:
+        document = actor_document(session, actor)
+    policy.require(settings, action, {"actor": document})
 
 
 def record_event(

@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from cli_accounts import admin_in_database, allow_cli
 from jphelp import JP_FHIR, example_files, identifying_strings
 from lakehelp import lake_strings
 
@@ -46,6 +47,8 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     home = tmp_path_factory.mktemp("jp-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TRE_HOME", str(home))
+        allow_cli(home, "test-admin")
+        admin_in_database(home)
         assert run(["init"]) == 0
         files = [str(p) for p in example_files()]
         assert run(["lake", "ingest", "fhir", *files, "--source", "jp", "--json"]) == 0
