@@ -45,6 +45,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from jupyter_server.utils import url_path_join
+from nbformat.sign import NotebookNotary
 from tornado import web
 from traitlets import default, validate
 
@@ -127,6 +128,14 @@ class ClosedHandler(JupyterHandler):
 
 class GuardedContentsManager(AsyncLargeFileManager):
     """The default file contents manager with the guards listed in the module docstring."""
+
+    @default("notary")
+    def _notary_in_home(self) -> NotebookNotary:
+        # Jupyter's data path is the image's own and read-only (JUPYTER_DATA_DIR); the
+        # notebook-signing secret and database are the analyst's, in the home.
+        home_data = os.path.join(os.path.expanduser("~"), ".local", "share", "jupyter")
+        os.makedirs(home_data, exist_ok=True)
+        return NotebookNotary(parent=self, data_dir=home_data)
 
     @default("files_handler_class")
     def _default_files_handler(self) -> type[JupyterHandler]:

@@ -139,6 +139,7 @@ def test_no_tre_secret_or_host_state_reaches_the_container(
         "TRE_OUTPUTS_DIR",
         "TRE_PROJECT_ID",
         "TRE_LOCALE",
+        "TRE_WORKSPACE_LIMITS",
     }
     assert env["TRE_LOCALE"] == settings.locale
     home, outputs = project_paths(settings, "p-1", "alice")

@@ -97,7 +97,11 @@ def test_code_and_notebooks_are_accepted_within_caps() -> None:
         "a.py": {"type": "file", "format": "text", "content": code},
         "up.py": {"type": "file", "format": "base64", "content": _b64(code.encode())},
         "nb.ipynb": {"type": "notebook", "format": "json", "content": notebook},
-        "up.ipynb": {"type": "file", "format": "base64", "content": _b64(json.dumps(notebook).encode())},
+        "up.ipynb": {
+            "type": "file",
+            "format": "base64",
+            "content": _b64(json.dumps(notebook).encode()),
+        },
         "new.csv": {"type": "file", "format": "text", "content": ""},  # an empty new file
         "renamed.csv": {"path": "renamed.csv"},  # a rename carries no content
         "folder": {"type": "directory"},
