@@ -296,11 +296,8 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    """Register the 403 handlers; fail closed if the guarded contents manager is not in use.
-
-    Handlers added by an extension are matched before the server's own, so these win over
-    the built-in file, export and view handlers whatever the contents manager configures.
-    """
+    """Register the 403 handlers, matched before any other; fail closed if the guarded
+    contents manager or the limited kernel connection is not in use."""
     patterns = list(DOWNLOAD_PATTERNS)
     if not isinstance(serverapp.contents_manager, GuardedContentsManager):
         serverapp.log.error(
@@ -317,11 +314,17 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         )
         patterns.append(r"/api/kernels/[^/]+/channels")
     base_url = serverapp.web_app.settings["base_url"]
+    router = serverapp.web_app.default_router
+    before = list(router.rules)
     serverapp.web_app.add_handlers(
         ".*$",
         [(url_path_join(base_url, pattern), ForbiddenHandler) for pattern in patterns]
         + [(url_path_join(base_url, pattern), ClosedHandler) for pattern in CLOSED_PATTERNS],
     )
+    # Tornado matches rule groups in the order added, and extensions loaded earlier (JupyterLab's
+    # extension and plugin managers) would win: these refusals go first.
+    added = [rule for rule in router.rules if rule not in before]
+    router.rules[:] = added + [rule for rule in router.rules if rule not in added]
     serverapp.log.info(
         "tre: download endpoints closed; data directory %s; limits %s",
         data_dir(),

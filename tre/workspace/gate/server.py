@@ -18,6 +18,7 @@ from tre.workspace.hub import hub_dir
 from tre.workspace.limits import workspace_limits
 
 log = logging.getLogger("tre.workspace.gate")
+GATE = web.AppKey("gate", Gate)
 
 
 def create_app(
@@ -31,16 +32,18 @@ def create_app(
     gate = Gate(workspace_limits(settings), workspaces, manifests, usage)
     app = web.Application(client_max_size=0)
     app.router.add_route("*", "/{tail:.*}", gate.handle)
-    app["gate"] = gate
+    app[GATE] = gate
     stop_watching: list[Any] = []
+    warming: list[asyncio.Future[None]] = []
 
     async def startup(app: web.Application) -> None:
         await gate.start(app)
         stop_watching.append(workspaces.watch(asyncio.get_running_loop()))
-        app["warm"] = asyncio.ensure_future(_warm(client, manifests, settings.workspace_image))
+        warming.append(asyncio.ensure_future(_warm(client, manifests, settings.workspace_image)))
 
     async def cleanup(app: web.Application) -> None:
-        app["warm"].cancel()
+        for task in warming:
+            task.cancel()
         for stop in stop_watching:
             stop()
         await gate.stop(app)
