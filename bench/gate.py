@@ -101,8 +101,9 @@ def _ok(resp: httpx.Response) -> None:
         raise SystemExit(f"{resp.request.url.path} answered {resp.status_code}: {resp.text[:200]}")
 
 
-def start_server(client: docker.DockerClient, image: str, net_name: str) -> str:
-    """The image's Jupyter server in a labelled container; its direct base URL."""
+def start_server(client: docker.DockerClient, image: str, net_name: str) -> tuple[str, str]:
+    """The image's Jupyter server in a labelled container: its direct base URL, and the name
+    of JupyterLab's largest bundle in it."""
     from tre.workspace.gate.upstream import PROJECT_LABEL, USER_LABEL
     from tre.workspace.spawner import workspace_environment
 
@@ -120,7 +121,9 @@ def start_server(client: docker.DockerClient, image: str, net_name: str) -> str:
     )
     container.reload()
     ip = container.attrs["NetworkSettings"]["Networks"][net_name]["IPAddress"]
-    return f"http://{ip}:8888{PREFIX}"
+    _code, out = container.exec_run(["ls", "/opt/tre/share/jupyter/lab/static"])
+    core = next(name for name in out.decode().split() if name.startswith("jlab_core."))
+    return f"http://{ip}:8888{PREFIX}", core
 
 
 def measure(
@@ -170,7 +173,7 @@ def main() -> None:
     gate = None
     print(f"load average (1 min) at the start: {os.getloadavg()[0]:.2f}")
     try:
-        direct = start_server(client, args.image, net_name)
+        direct, core = start_server(client, args.image, net_name)
         port = free_port()
         gate = subprocess.Popen(
             [sys.executable, "-m", "tre.workspace.gate", f"--port={port}",
@@ -183,8 +186,6 @@ def main() -> None:
         with httpx.Client(headers=headers, timeout=120) as http:
             wait(lambda: http.get(f"{direct}/api/status").status_code == 200, 120, "the server")
             wait(lambda: http.get(f"{gated}/api/status").status_code == 200, 60, "the gate")
-            page = http.get(f"{direct}/lab").text
-            core = page.split("static/lab/jlab_core.")[1].split('"')[0].split("?")[0]
 
             def get(path: str) -> Callable[[str], None]:
                 return lambda base: _ok(http.get(base + path))
@@ -193,7 +194,7 @@ def main() -> None:
                 "api": get("/api/status"),
                 "text": get("/api/contents/code.py?content=1"),
                 "notebook": get("/api/contents/big.ipynb?content=1"),
-                "static": get(f"/static/lab/jlab_core.{core}"),
+                "static": get(f"/static/lab/{core}"),
             }
             for base in (direct, gated):  # warm: the gate's manifest and connection pools
                 for case in cases.values():
