@@ -1,5 +1,6 @@
 # The README names `make up` and `make test`; everything else is a helper for them.
-# Every install takes exactly the locked set (requirements/dev.txt: versions and hashes).
+# Every install takes exactly the locked set (requirements/dev.txt: versions and hashes; the
+# hub's proxy from deploy/local/proxy/package-lock.json).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,13 +10,14 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
 .PHONY: up test install lint format typecheck bench images docs lock upgrade-check
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml $(LOCK) deploy/local/proxy/package-lock.json
 	@scripts/ensure-python.sh $(PYTHON)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	$(PIP) check
 	@scripts/ensure-native.sh
+	@scripts/ensure-proxy.sh
 	$(BIN)/python -m tre.native
 	@touch $(STAMP)
 

@@ -1,4 +1,4 @@
-"""Access facts for bench/spawn.py: one approved project, `bench` its analyst.
+"""Access facts for bench/spawn.py: one approved project, every `bench-<n>` its analyst.
 
 Imported inside the hub (its path is put on PYTHONPATH by the benchmark). The decision is the
 real one (`tre.workspace.access.start_reasons_for`, i.e. the policy engine's
@@ -16,9 +16,10 @@ from tre.workspace import access
 
 
 def facts(username: str, project_id: str) -> dict[str, Any]:
+    members = {username: "analyst"} if username.startswith("bench-") else {}
     return {
         "actor": {"username": username, "known": True, "roles": ["analyst"]},
-        "project": {"id": project_id, "status": "approved", "members": {"bench": "analyst"}},
+        "project": {"id": project_id, "status": "approved", "members": members},
         "permit": {
             "grant": {},
             "valid_from": "2000-01-01",

@@ -22,6 +22,7 @@ Workspaces need a Docker engine, and none answers. On Debian/Ubuntu, as root:
     apt-get install -y docker.io iptables debootstrap
     systemctl start docker        # or, without systemd:  setsid dockerd >/var/log/tre-dockerd.log 2>&1 &
     docker info                   # then run `make up` again
+If an engine runs but this account may not use it: usermod -aG docker "$USER", then log in again.
 Elsewhere, install Docker Engine as your system documents. The hub and the portal start without it.
 MSG
   exit 1

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     hub_ip: str = Field(default="127.0.0.1", description="Address the hub listens on.")
     hub_port: int = Field(default=8000, description="Port the hub listens on.")
     portal_port: int = Field(default=8010, description="Port of the portal service.")
+    proxy_command: str = Field(
+        default="",
+        description="Path of the hub's HTTP proxy program (Node configurable-http-proxy); "
+        "default: the one `make install` puts in deploy/local/proxy.",
+    )
     portal_test_login_insecure: bool = Field(
         default=False,
         description="TESTS ONLY: let the portal sign anyone in by name, without the hub. "
@@ -169,6 +174,12 @@ class Settings(BaseSettings):
         pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
         description="DuckDB memory limit of an ingest (e.g. 512MB); beyond it DuckDB spills "
         "to the staging folder.",
+    )
+    deployment_name: str = Field(
+        default="Trusted Research Environment",
+        min_length=1,
+        description="The name of this TRE in the records it releases (the publisher of each "
+        "release's Five Safes RO-Crate).",
     )
     separation_of_duties: bool = Field(
         default=True,

@@ -106,3 +106,31 @@ def test_translations_take_the_same_placeholders() -> None:
         if msgstr and set(PLACEHOLDER.findall(msgid)) != set(PLACEHOLDER.findall(msgstr))
     }
     assert not wrong, f"placeholders differ: {wrong}"
+
+
+def _po_keys(text: str) -> list[tuple[str, str]]:
+    """(context, msgid) of every entry, read from the catalogue's text (Babel's reader keeps
+    only the last of two equal entries, so it cannot see a duplicate)."""
+    keys: list[tuple[str, str]] = []
+    for block in re.split(r"\n\s*\n", text):
+        fields: dict[str, str] = {}
+        current = ""
+        for line in block.splitlines():
+            if line.startswith("#"):
+                continue
+            head = re.match(r"^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) (\".*\")$", line)
+            if head:
+                current = head.group(1)
+                fields[current] = ast.literal_eval(head.group(2))
+            elif line.startswith('"') and current:
+                fields[current] += ast.literal_eval(line)
+        if "msgid" in fields:
+            keys.append((fields.get("msgctxt", ""), fields["msgid"]))
+    return keys
+
+
+def test_no_message_is_in_the_catalogue_twice() -> None:
+    keys = _po_keys(PO.read_text(encoding="utf-8"))
+    seen: set[tuple[str, str]] = set()
+    twice = [key for key in keys if key in seen or seen.add(key)]  # type: ignore[func-returns-value]
+    assert not twice, f"entries in {PO.name} more than once (keep one): {twice}"

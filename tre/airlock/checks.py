@@ -24,6 +24,7 @@ from tre.db.airlock_models import AirlockRequest
 from tre.errors import NotFound
 from tre.sdc import provenance
 from tre.sdc.check import CheckContext, check_file
+from tre.sdc.filetype import SIDECAR_SUFFIX
 
 
 def outputs_dir(settings: Settings, project_id: str) -> Path:
@@ -93,10 +94,13 @@ def sidecar_sql(store: ContentStore, digest: str) -> str:
 def intake_sidecar(
     settings: Settings, project_id: str, store: ContentStore, path: str
 ) -> str | None:
-    """The provenance sidecar `<file>.tre.json` beside a table in outputs/, if there is one."""
+    """The provenance sidecar beside a table in outputs/, if there is one."""
     try:
         return intake_file(
-            outputs_dir(settings, project_id), f"{path}.tre.json", store, provenance_sidecar=True
+            outputs_dir(settings, project_id),
+            f"{path}{SIDECAR_SUFFIX}",
+            store,
+            provenance_sidecar=True,
         ).sha256
     except IntakeRefused as exc:
         if exc.code == "missing":

@@ -10,6 +10,7 @@ submitting. Adding is all or nothing: one refused file leaves the request as it 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -141,9 +142,15 @@ def _add(
         sidecar = None
         if stored.detected_type in ("csv", "tsv"):
             sidecar = checks.intake_sidecar(settings, req.project_id, store, stored.path)
+        # The request's other tables: a total in one file can recover a cell of another.
+        companions = [
+            store.path(f.sha256)
+            for f in req.files
+            if f.path != stored.path and f.detected_type in ("csv", "tsv")
+        ]
         report = checks.run(
-            settings, req.project_id, store, stored.sha256, stored.path, params, context,
-            sidecar,
+            settings, req.project_id, store, stored.sha256, stored.path, params,
+            replace(context, companions=companions), sidecar,
         )  # fmt: skip
         existing = next((f for f in req.files if f.path == stored.path), None)
         row = existing or RequestFile(request=req, path=stored.path)

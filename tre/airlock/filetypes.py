@@ -1,104 +1,39 @@
-"""What a file really is (by content, never by name) and which kinds the airlock accepts.
+"""Which files the airlock takes in, and the checks it makes on them before storing.
 
-Extensions only say what the author claims; `sniff` looks at the bytes. A file is accepted
-only when its extension is on the list and its content is of the kind that extension
-promises: a Parquet file named `.csv`, a pickle named `.txt`, or a zip anywhere is refused.
-Active content (scripts in HTML or SVG) and spreadsheet formulas in tables are refused too,
-because a reviewer's browser or spreadsheet would run them.
+What a file *is* (its kind from content, what its name claims, markup and active content,
+the sidecar suffix) is decided by `tre.sdc.filetype`, shared with the disclosure checks and
+the in-workspace pre-check. Here: which kinds intake accepts (an extension on the list whose
+content is of the kind that extension promises; a Parquet file named `.csv`, a pickle named
+`.txt`, or a zip anywhere is refused), sidecars under other names, and spreadsheet formulas
+in tables, because a reviewer's spreadsheet would run them.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import duckdb
 
+from tre.sdc import filetype
+from tre.sdc.filetype import SIDECAR_SUFFIX, content_fits, is_sidecar_name, sniff
 from tre.sql import identifier
 
-#: extension -> content kind it must have.
+#: The kinds a release may hold; the airlock refuses any other before checking.
+INTAKE_KINDS = frozenset(
+    {"csv", "tsv", "txt", "md", "json", "parquet", "png", "jpeg", "svg", "html"}
+)
+#: extension (with dot) -> content kind it must have.
 ACCEPTED: dict[str, str] = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".txt": "text",
-    ".md": "text",
-    ".log": "text",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".png": "png",
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".svg": "svg",
-    ".html": "html",
-    ".htm": "html",
+    f".{ext}": kind for ext, kind in filetype.EXTENSION_KIND.items() if kind in INTAKE_KINDS
 }
-TEXT_KINDS = frozenset({"csv", "tsv", "text", "json", "svg", "html"})
+TEXT_KINDS = filetype.TEXT_KINDS | filetype.MARKUP_KINDS
 TABLE_KINDS = frozenset({"csv", "tsv", "parquet"})
 
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"PAR1", "parquet"),
-    (b"SQLite format 3\x00", "sqlite"),
-    (b"PK\x03\x04", "zip"),
-    (b"PK\x05\x06", "zip"),
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bzip2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"7z\xbc\xaf\x27\x1c", "7z"),
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"GIF8", "gif"),
-    (b"%PDF", "pdf"),
-    (b"\x7fELF", "executable"),
-    (b"\x93NUMPY", "numpy"),
-    (b"\x89HDF", "hdf5"),
-    (b"ARROW1", "arrow"),
-)
-_PICKLE = re.compile(rb"\A\x80[\x02-\x05]")
-_ACTIVE = re.compile(
-    r"<\s*script|<\s*iframe|<\s*object|<\s*embed|<\s*foreignobject|<\s*link\b|<\s*meta\b"
-    r"|\bon[a-z]+\s*=|javascript\s*:|data\s*:\s*text/html|@import"
-    r"|(?:xlink:)?href\s*=\s*[\"']?\s*(?!#)[a-z][a-z0-9+.-]*:",
-    re.IGNORECASE,
-)
 # Cells a spreadsheet would run: =, @, tab or CR first, or + / - first unless a plain number.
 _FORMULA_START = r"^(=|@|\t|\r)"
 _SIGNED = r"^[+-]."
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-
-
-def sniff(head: bytes, utf8_ok: bool) -> str:
-    """The kind of a file from its first bytes and whether it all decoded as UTF-8."""
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    if _PICKLE.match(head):
-        return "pickle"
-    if not head:
-        return "empty"
-    if b"\x00" in head or not utf8_ok:
-        return "binary" if b"\x00" in head else "invalid_utf8"
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n").lower()
-    if text.startswith("<svg") or (text.startswith("<?xml") and "<svg" in text):
-        return "svg"
-    if text.startswith(("<!doctype html", "<html")) or "<body" in text[:2048]:
-        return "html"
-    return "text"
-
-
-def content_fits(kind: str, expected: str) -> bool:
-    """Whether sniffed content `kind` is what an extension promising `expected` may hold."""
-    if expected in ("csv", "tsv", "text", "json"):
-        return kind == "text"
-    return kind == expected
-
-
-#: The suffix of a provenance sidecar beside a table (`counts.csv.tre.json`).
-SIDECAR_SUFFIX = ".tre.json"
-
-
-def is_sidecar_name(name: str) -> bool:
-    return name.lower().endswith(SIDECAR_SUFFIX)
 
 
 def is_sidecar_content(path: Path) -> bool:
@@ -111,8 +46,7 @@ def is_sidecar_content(path: Path) -> bool:
 
 
 def has_active_content(path: Path) -> bool:
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
-    return bool(_ACTIVE.search(text))
+    return filetype.has_active_content(path.read_text(encoding="utf-8-sig", errors="replace"))
 
 
 def formula_cells(path: Path, kind: str) -> int | None:
@@ -146,3 +80,16 @@ def formula_cells(path: Path, kind: str) -> int | None:
     finally:
         con.close()
     return int(row[0]) if row else 0
+
+
+__all__ = [
+    "ACCEPTED",
+    "SIDECAR_SUFFIX",
+    "TABLE_KINDS",
+    "content_fits",
+    "formula_cells",
+    "has_active_content",
+    "is_sidecar_content",
+    "is_sidecar_name",
+    "sniff",
+]

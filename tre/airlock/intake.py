@@ -23,6 +23,7 @@ from tre.airlock import filetypes
 from tre.airlock.store import CHUNK, ContentStore
 from tre.errors import InputError
 from tre.i18n import _
+from tre.sdc import filetype
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_TABLE_ROWS = 100_000
@@ -194,7 +195,7 @@ def intake_file(
     """Copy `outputs_root/relpath` into `store` and describe it, or raise IntakeRefused.
 
     `allowed_types` (names like ``csv``, ``png``, ``jpeg``; from the project's tier) narrows
-    the accepted extensions further. A provenance sidecar (`<file>.tre.json`, or JSON that
+    the accepted extensions further. A provenance sidecar (`<file>` + `SIDECAR_SUFFIX`, or JSON that
     says it is one) holds per-cell top contributions: it is refused as a file for release
     and taken in only as a table's sidecar (`provenance_sidecar=True`), which is never
     released.
@@ -268,7 +269,7 @@ def _classify(
     if expected is not None and allowed is not None and type_name not in allowed:
         expected = None
     kind = filetypes.sniff(head, utf8_ok)
-    if kind in ("zip", "gzip", "bzip2", "xz", "7z"):
+    if kind in filetype.ARCHIVE_KINDS:
         raise IntakeRefused(
             "archive",
             _("'{path}' is a compressed archive; reviewers cannot see inside it.").format(
@@ -276,7 +277,7 @@ def _classify(
             ),
             _("Submit the files themselves, uncompressed."),
         )
-    if kind in ("pickle", "executable", "sqlite", "numpy", "hdf5", "arrow"):
+    if kind in filetype.FORBIDDEN_KINDS:
         raise IntakeRefused(
             "forbidden_format",
             _("'{path}' holds {kind} content, which is never released.").format(

@@ -5,6 +5,10 @@ project, time, and each file's path, size and sha256). It is assembled in a stag
 directory beside it, every file re-hashed against the store and fsync'd, then renamed into
 place in one step: a reader sees all of a release or none. Re-running after an interruption
 is safe (a complete release with the same manifest is left as it is).
+
+`crate/` beside them holds the release's Five Safes RO-Crate (`<request_id>-five-safes-crate.zip`,
+see `tre.airlock.crate`) and `crate.json` (its name, size, SHA-256 and BagIt
+External-Identifier), built in a staging folder and renamed into place in one step too.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from tre.airlock import crate
+from tre.airlock.bag import ZipBag
 from tre.airlock.store import CHUNK, ContentStore, StoreCorrupted
 from tre.errors import NotFound, TreError
 from tre.i18n import _
+from tre.sdc import acro_results
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,85 @@ def released_file(airlock_path: Path, request_id: str, relpath: str) -> tuple[Pa
         if entry["path"] == relpath:
             return release_dir(airlock_path, request_id) / "files" / relpath, entry["sha256"]
     raise NotFound(_("This release has no such file."))
+
+
+def write_crate(airlock_path: Path, record: crate.CrateRecord) -> dict[str, Any]:
+    """Build the crate of a published release and put it in place (replacing one left by an
+    interrupted release); return what `crate_info` returns. Every released file is re-hashed
+    while it is packed."""
+    final = release_dir(airlock_path, record.request_id)
+    files_dir = final / "files"
+    staging = Path(tempfile.mkdtemp(dir=final, prefix=".crate-"))
+    trash = final / ".crate-old"
+    try:
+        name = f"{record.top}.zip"
+        target = staging / name
+        with target.open("wb") as fh, ZipBag(fh, record.top) as bag:
+            for f in record.files:
+                if bag.add_file(crate.OUTPUTS + f.path, files_dir / f.path) != f.sha256:
+                    raise StoreCorrupted(
+                        _("A released file no longer matches its hash; crate not built.")
+                    )
+            document = crate.acro_document(record, files_dir)
+            checksums = {crate.OUTPUTS + f.path: f.sha256 for f in record.files}
+            for relpath, body in acro_results.folder_files(document, checksums).items():
+                bag.add_bytes(relpath, body)
+            metadata = json.dumps(crate.metadata(record), indent=2, ensure_ascii=False)
+            bag.add_bytes("ro-crate-metadata.json", metadata.encode("utf-8"))
+            bag.close(
+                {
+                    "External-Identifier": record.external_identifier,
+                    "Source-Organization": record.tre_name,
+                    "External-Description": f"Release {record.request_id} of project "
+                    f"{record.project_id}: a Five Safes RO-Crate ({crate.PROFILE})",
+                    "Bag-Software-Agent": f"tre {record.tool_version}",
+                }
+            )
+            fh.flush()
+            os.fsync(fh.fileno())
+        info = {
+            "name": name,
+            "size": target.stat().st_size,
+            "sha256": _sha256(target),
+            "external_identifier": record.external_identifier,
+        }
+        (staging / "crate.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+        _fsync_file(staging / "crate.json")
+        target.chmod(0o444)
+        shutil.rmtree(trash, ignore_errors=True)
+        if (final / "crate").exists():
+            os.rename(final / "crate", trash)
+        os.rename(staging, final / "crate")
+        shutil.rmtree(trash, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return info
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def crate_info(airlock_path: Path, request_id: str) -> dict[str, Any] | None:
+    """Name, size, SHA-256 and External-Identifier of a release's crate; None without one."""
+    path = release_dir(airlock_path, request_id) / "crate" / "crate.json"
+    try:
+        info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return info
+
+
+def crate_file(airlock_path: Path, request_id: str) -> tuple[Path, dict[str, Any]]:
+    info = crate_info(airlock_path, request_id)
+    if info is None:
+        raise NotFound(_("This release has no Five Safes RO-Crate."))
+    return release_dir(airlock_path, request_id) / "crate" / str(info["name"]), info
 
 
 def manifest_digest(manifest: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
-"""Release requests after drafting: submit, review, decide, release, withdraw, revoke,
-override. Drafting (create, groups, files) lives in `tre.airlock.drafts` and is re-exported
-here, so `service` stays the one entry point for the command line and the portal.
+"""Release requests after drafting: submit, review, decide, release (with its Five Safes
+RO-Crate, `tre.airlock.crate`), withdraw, revoke, override. Drafting (create, groups, files)
+lives in `tre.airlock.drafts` and is re-exported here, so `service` stays the one entry point
+for the command line and the portal.
 
 Every change is one transaction taking the steps of `tre.airlock.transitions.move`: the
 state table, then the policy, then the new state and its audit event. At submit the files
@@ -13,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tre import policy
-from tre.airlock import checks, facts, release
+from tre import __version__, policy
+from tre.airlock import checks, crate, facts, release
 from tre.airlock.drafts import (
     DEFAULT_GROUP,
     add_files,
@@ -193,6 +194,13 @@ def _release(session: Session, settings: Settings, req: AirlockRequest, actor: s
     )
     req.released_at = stamp
     req.manifest_sha256 = release.manifest_digest(manifest)
+    session.flush()
+    record = crate.gather(session, req, settings.deployment_name, __version__)
+    info = release.write_crate(settings.airlock_path, record)
+    audit_event(
+        session, actor, "crate", req, name=info["name"], sha256=info["sha256"],
+        size=info["size"], external_identifier=info["external_identifier"],
+    )  # fmt: skip
 
 
 def release_now(settings: Settings, actor: str, request_id: str) -> dict[str, Any]:

@@ -172,19 +172,41 @@ def permissions(
     return out
 
 
+def _may_download(session: Session, settings: Settings, actor: str, req: AirlockRequest) -> None:
+    doc = facts.policy_input(session, actor, req.project_id, req)
+    doc["release"] = {"status": req.status}
+    policy.require(settings, "release.download", doc)
+
+
+def _audit_download(
+    session: Session, actor: str, req: AirlockRequest, path: str, digest: str, **extra: Any
+) -> None:
+    audit.record(
+        session, actor=actor, action="release.download", object_type="airlock_request",
+        object_id=req.id,
+        body={"project": req.project_id, "path": path, "sha256": digest, **extra},
+    )  # fmt: skip
+
+
 def download(settings: Settings, actor: str, request_id: str, path: str) -> tuple[Path, str]:
     """The released file to send to `actor`; audited; refused once revoked."""
     with session_scope(settings) as session:
         req = load(session, request_id)
-        doc = facts.policy_input(session, actor, req.project_id, req)
-        doc["release"] = {"status": req.status}
-        policy.require(settings, "release.download", doc)
+        _may_download(session, settings, actor, req)
         found, digest = release.released_file(settings.airlock_path, req.id, path)
-        audit.record(
-            session, actor=actor, action="release.download", object_type="airlock_request",
-            object_id=req.id, body={"project": req.project_id, "path": path, "sha256": digest},
-        )  # fmt: skip
+        _audit_download(session, actor, req, path, digest)
         return found, digest
+
+
+def download_crate(settings: Settings, actor: str, request_id: str) -> tuple[Path, dict[str, Any]]:
+    """The release's Five Safes RO-Crate (it holds the released files): who may download a
+    release may download it, audited as a release download."""
+    with session_scope(settings) as session:
+        req = load(session, request_id)
+        _may_download(session, settings, actor, req)
+        found, info = release.crate_file(settings.airlock_path, req.id)
+        _audit_download(session, actor, req, str(info["name"]), str(info["sha256"]), crate=True)
+        return found, info
 
 
 def register(settings: Settings) -> list[dict[str, Any]]:
@@ -209,6 +231,7 @@ def register(settings: Settings) -> list[dict[str, Any]]:
                 "status": req.status,
                 "manifest_sha256": req.manifest_sha256,
                 "files": [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in req.files],
+                "crate": release.crate_info(settings.airlock_path, req.id),
             }
             for req, project in rows
         ]
@@ -291,4 +314,6 @@ def request_with_permissions(
         req = load(session, request_id)
         doc = facts.policy_input(session, actor, req.project_id, req)
         policy.require(settings, "airlock.view", doc)
-        return detail(session, req, actor), permissions(session, settings, actor, req)
+        crate = release.crate_info(settings.airlock_path, req.id) if req.released_at else None
+        found = detail(session, req, actor) | {"crate": crate}
+        return found, permissions(session, settings, actor, req)

@@ -212,3 +212,22 @@ def download(
     shutil.copyfile(source, tmp)
     tmp.replace(target)
     emit({"path": str(target), "sha256": digest}, as_json, lambda d: console.print(d["path"]))
+
+
+@app.command()
+def crate(
+    request_id: RequestId,
+    out: Annotated[Path, typer.Option("--out", help="Directory to write to.")] = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """Download a release's Five Safes RO-Crate: a BagIt ZIP of the released files with the
+    record of their checks and reviews (members of the project only)."""
+    source, info = views.download_crate(settings(), current_actor(), request_id)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / str(info["name"])
+    tmp = target.with_name(f".{target.name}.part")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
+    emit(
+        {"path": str(target), "sha256": info["sha256"]}, as_json, lambda d: console.print(d["path"])
+    )

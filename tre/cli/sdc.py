@@ -2,10 +2,20 @@
 
 Exit status of `tre sdc check`: 0 pass, 10 review (a person must look), 11 block (must not be
 released as it is); 1-6 are the usual errors (e.g. 6 for unreadable microdata).
+`--format acro` prints the verdict as an ACRO-compatible results.json (`tre.sdc.acro_results`);
+with `--out DIR` it writes the folder ACRO writes (the output, results.json, checksums/), which
+SACRO-Viewer opens.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +34,12 @@ EXIT_REVIEW = 10
 EXIT_BLOCK = 11
 _EXIT = {"pass": EXIT_PASS, "review": EXIT_REVIEW, "block": EXIT_BLOCK}
 _STYLE = {"block": "bold red", "review": "yellow", "info": "dim", "pass": "green"}
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    ACRO = "acro"
 
 
 def _params(tier: str | None) -> SdcParams:
@@ -58,6 +74,27 @@ def check(
     tier: Annotated[
         str | None, typer.Option(help="Sensitivity tier whose thresholds apply.")
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Rules of a releasing body instead of the tier's: acro, opensafely, ndb."
+        ),
+    ] = None,
+    output_format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="table (for people), json (the findings), or acro (an ACRO-compatible "
+            "results.json that SACRO-Viewer reads).",
+        ),
+    ] = Format.TABLE,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --format acro: write FILE, results.json and checksums/ to this new "
+            "folder, as ACRO does."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run the automated disclosure checks on FILE; exit 0 pass, 10 review, 11 block."""
@@ -70,6 +107,13 @@ def check(
         )
     if microdata is not None and not by:
         raise InputError(_("--microdata needs --by (the grouping columns)."))
+    if out is not None and output_format != Format.ACRO:
+        raise InputError(_("--out is for --format acro."))
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(
+            _("{path} already exists and is not an empty folder.").format(path=out),
+            hint=_("Name a new folder for the ACRO results."),
+        )
     if not file.exists() and not file.is_symlink():
         from tre.errors import NotFound
 
@@ -81,9 +125,63 @@ def check(
         unit=unit,
         stat=stat,
     )
-    report = check_file(file, _params(tier), context)
-    emit(report.to_dict(), as_json, _render)
+    params = SdcParams.profile_named(profile) if profile is not None else _params(tier)
+    report = check_file(file, params, context)
+    if output_format == Format.ACRO:
+        _emit_acro(file, report, out)
+    else:
+        emit(report.to_dict(), as_json or output_format == Format.JSON, _render)
     raise typer.Exit(_EXIT[report.verdict])
+
+
+def _emit_acro(file: Path, report: FileReport, out: Path | None) -> None:
+    """Print the ACRO results.json of FILE; with `out`, write ACRO's folder aside and rename
+    it into place, so the folder is complete or absent."""
+    from tre import __version__
+    from tre.sdc import acro_results
+
+    readable = file.is_file() and not file.is_symlink()
+    sha256 = _sha256(file) if readable else ""
+    result = acro_results.output_result(
+        file.name,
+        report.to_dict(),
+        timestamp=datetime.now().astimezone().isoformat(timespec="seconds"),
+        command=f"tre sdc check {file.name}",
+        columns=acro_results.table_columns(file) if readable else None,
+    )
+    result["files"][0]["sha256"] = sha256
+    document = acro_results.results_document([result], __version__)
+    if out is not None:
+        extra = acro_results.folder_files(document, {file.name: sha256} if readable else {})
+        _write_folder(out, file if readable else None, extra)
+    sys.stdout.write(acro_results.results_json(document).decode("utf-8") + "\n")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_folder(out: Path, output: Path | None, files: dict[str, bytes]) -> None:
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
+    try:
+        if output is not None:
+            shutil.copyfile(output, staging / output.name)
+        for relpath, body in files.items():
+            target = staging / relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+        if out.exists():
+            out.rmdir()  # checked empty above
+        os.rename(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _render(data: dict[str, Any]) -> None:

@@ -14,18 +14,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # tre.sdc is imported when a check runs, keeping `import tre.client` light
     from tre.sdc import CheckContext, FileReport, SdcParams
 
-SIDECAR_SUFFIX = ".tre.json"
-
 
 def check(path: str | Path, params: SdcParams | dict[str, Any] | None = None) -> FileReport:
     """Check one output file; print nothing, return the report (`.verdict`, `.findings`)."""
     from tre.sdc import CheckContext, SdcParams, check_file
+    from tre.sdc.filetype import sidecar_path
 
     if not isinstance(params, SdcParams):
         params = SdcParams.from_mapping(params)
     path = Path(path)
     context = CheckContext()
-    sidecar = Path(f"{path}{SIDECAR_SUFFIX}")
+    sidecar = sidecar_path(path)
     if sidecar.is_file():
         context = _context_from_sidecar(sidecar)
     return check_file(path, params, context)

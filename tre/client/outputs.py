@@ -116,8 +116,8 @@ def _write(
     con: duckdb.DuckDBPyConnection,
     stats: pa.Table | None,
 ) -> Path:
+    from tre.sdc.filetype import SIDECAR_SUFFIX
     from tre.sdc.tabulate import (
-        SIDECAR_SUFFIX,
         SIDECAR_VERSION,
         csv_bytes,
         sha256,

@@ -136,7 +136,10 @@ def _feed(fd: int, start: int, end: int, feed: Feed) -> None:
     try:
         out = os.open(feed.path, os.O_WRONLY | os.O_NONBLOCK)  # our held read end exists
     except OSError as exc:
-        feed._error = exc
+        # On a busy machine the block may end, and our read end close, before this thread
+        # first runs: then there is no reader left to feed, and nothing went wrong.
+        if not (exc.errno == errno.ENXIO and feed._stop.is_set()):
+            feed._error = exc
         return
     try:
         # Above the system's limit the default buffer works, a little slower.

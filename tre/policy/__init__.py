@@ -37,15 +37,6 @@ __all__ = [
 ]
 
 AUTHZ = "tre.authz"
-SDC_KEYS = (
-    "threshold",
-    "dominance_n",
-    "dominance_k",
-    "p_ratio",
-    "min_residual_df",
-    "max_file_bytes",
-    "allowed_types",
-)
 
 _engines: dict[tuple[str, str], PolicyEngine] = {}
 _engines_lock = threading.Lock()
@@ -127,11 +118,24 @@ def _tier(settings: Settings, tier: str | None) -> dict[str, Any]:
 def sdc_parameters(settings: Settings, tier: str | None = None) -> dict[str, Any]:
     """Disclosure-check parameters for `tier` (default tier when None), from data.json.
 
-    Keys: threshold, dominance_n, dominance_k, p_ratio, min_residual_df, max_file_bytes,
-    allowed_types (list of type names such as ``csv`` or ``png``).
+    The tier's profile (`sdc_profile`, one of `sdc_profiles`: acro, opensafely, ndb) gives
+    the rule parameters (threshold, dominance_n, dominance_k, p_ratio, min_residual_df,
+    zeros, ...); any of them the tier sets itself overrides the profile's (a stricter tier).
+    The result also names the profile (`profile`) and has the tier's max_file_bytes and
+    allowed_types.
     """
     found = _tier(settings, tier)
-    return {key: found[key] for key in SDC_KEYS}
+    name = found.get("sdc_profile", "acro")
+    profiles = _parameters(settings).get("sdc_profiles") or {}
+    if name not in profiles:
+        raise PolicyUnavailable(
+            _("The sensitivity tier names a disclosure-check profile that policy data lacks."),
+            hint=_("Restore policies/data.json from the repository."),
+        )
+    governance = {"required_approvals", "sdc_profile"}
+    merged = {k: v for k, v in profiles[name].items() if k != "source"}
+    merged.update({k: v for k, v in found.items() if k not in governance})
+    return {"profile": name, **merged}
 
 
 def required_approvals(settings: Settings, tier: str | None = None) -> int:

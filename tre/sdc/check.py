@@ -8,8 +8,9 @@ checked before reading, and nothing a file contains ever appears in a message.
 from __future__ import annotations
 
 import os
-import re
 import stat as stat_module
+import struct
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,14 @@ import pyarrow as pa
 from tre.sdc import filetype
 from tre.sdc._i18n import _
 from tre.sdc.contributors import contributor_findings, microdata_statistics
-from tre.sdc.differencing import against_releases, within_table
+from tre.sdc.derived import class_disclosure, derived_counts, hidden_means, rounding
+from tre.sdc.differencing import across_companions, against_releases, within_table
 from tre.sdc.findings import FileReport, Finding
+from tre.sdc.identifiers import strong_tokens
+from tre.sdc.images import image_findings, text_tokens
+from tre.sdc.ndb import FACILITY, ndb_rules
 from tre.sdc.params import SdcParams
+from tre.sdc.reports import TextFacts, tables_in_json, tables_in_text, text_facts
 from tre.sdc.roles import assign_roles
 from tre.sdc.rowlevel import row_level_rules
 from tre.sdc.tables import (
@@ -42,15 +48,18 @@ from tre.sdc.text import (
 from tre.sdc.textkind import parse_text
 
 HEAD_BYTES = 65536
-TEXT_EXTENSIONS = {
-    "csv": "csv",
-    "tsv": "tsv",
-    "tab": "tsv",
-    "txt": "txt",
-    "md": "md",
-    "json": "json",
-}
-_EXTENSION_KIND = {**TEXT_EXTENSIONS, "png": "png", "jpg": "jpeg", "jpeg": "jpeg", "ipynb": "ipynb"}
+# Rules whose block means the rows are individuals: the rules for aggregates then do not apply.
+ROW_LEVEL = frozenset(
+    {
+        "person-identifier",
+        "pseudonym-like",
+        "transposed-persons",
+        "unique-combination",
+        "person-list",
+        "rows-are-persons",
+        "per-person-model-values",
+    }
+)
 
 
 @dataclass
@@ -61,6 +70,8 @@ class CheckContext:
     - `person_ids`: the extract's person identifiers (set, Arrow array, or a one-column DuckDB
       relation); `n_persons`: how many persons the extract holds.
     - `earlier_releases`: tables (paths or TableData) the project has released before.
+    - `companions`: the other tables of the same request (paths or TableData): a total in
+      one file can recover a cell hidden or left out in another.
     - `microdata` (path to Parquet/CSV, Arrow table or DuckDB relation) with `by`, `value`,
       `unit`, `stat`: recompute contributors per cell for threshold and dominance.
     - `cell_stats`: contributor statistics already computed (e.g. from a verified sidecar),
@@ -71,6 +82,7 @@ class CheckContext:
     person_ids: Any = None
     n_persons: int | None = None
     earlier_releases: Sequence[str | Path | TableData] = ()
+    companions: Sequence[str | Path | TableData] = ()
     microdata: Any = None
     by: Sequence[str] = ()
     value: str | None = None
@@ -86,7 +98,7 @@ def check_file(
     context = context or CheckContext()
     path = Path(path)
     name = context.filename or path.name
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    claimed = filetype.claimed_kind(name)
     try:
         info = os.lstat(path)
     except OSError:
@@ -124,18 +136,41 @@ def check_file(
         binary = filetype.sniff_binary(head)
         if binary is not None:
             report.detected_type = binary
-            _binary_findings(report, binary, extension, params)
+            data = head if too_big or binary not in filetype.IMAGE_KINDS else head + fh.read()
+            _binary_findings(report, binary, claimed, params, data)
             return report
         if too_big:
             report.detected_type = "text"
             return report
         data = head + fh.read()
-    _text_findings(report, data, extension, params, context)
+    try:
+        _text_findings(report, data, claimed, params, context)
+    except (
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        ArithmeticError,
+        MemoryError,
+        RecursionError,
+        pa.ArrowException,
+    ) as exc:
+        # A check that fails is not a pass: a person looks at the file.
+        report.add(
+            Finding(
+                "unchecked",
+                "review",
+                _(
+                    "The file could not be checked completely ({why}); a reviewer must read it."
+                ).format(why=type(exc).__name__),
+            )
+        )
     return report
 
 
-def _binary_findings(report: FileReport, kind: str, extension: str, params: SdcParams) -> None:
-    claimed = _EXTENSION_KIND.get(extension)
+def _binary_findings(
+    report: FileReport, kind: str, claimed: str | None, params: SdcParams, data: bytes
+) -> None:
     if claimed is not None and claimed != kind:
         report.add(
             Finding(
@@ -147,6 +182,19 @@ def _binary_findings(report: FileReport, kind: str, extension: str, params: SdcP
             )
         )
     _require_allowed(report, kind, params)
+    if kind in filetype.IMAGE_KINDS:
+        try:
+            report.findings += image_findings(kind, data)
+        except (ValueError, IndexError, struct.error, zlib.error, MemoryError):
+            report.add(
+                Finding(
+                    "image-structure",
+                    "review",
+                    _("The image is {problem}: it cannot be read in full.").format(
+                        problem="malformed"
+                    ),
+                )
+            )
     if kind in params.allowed_types and kind in filetype.IMAGE_KINDS:
         report.add(
             Finding(
@@ -161,7 +209,11 @@ def _binary_findings(report: FileReport, kind: str, extension: str, params: SdcP
 
 
 def _text_findings(
-    report: FileReport, data: bytes, extension: str, params: SdcParams, context: CheckContext
+    report: FileReport,
+    data: bytes,
+    claimed: str | None,
+    params: SdcParams,
+    context: CheckContext,
 ) -> None:
     try:
         decoded = decode(data)
@@ -210,12 +262,11 @@ def _text_findings(
             )
         _require_allowed(report, markup, params)
         return
-    kind, table, problems = parse_text(text, extension)
+    kind, table, problems, document = parse_text(text, claimed or "")
     report.findings += problems
     report.detected_type = kind
-    claimed = TEXT_EXTENSIONS.get(extension)
     if (
-        claimed is not None
+        claimed in filetype.TEXT_KINDS
         and claimed != kind
         and not (claimed == "txt" and kind in ("csv", "tsv", "md"))
     ):
@@ -228,22 +279,48 @@ def _text_findings(
                 ),
             )
         )
-    elif claimed is None and extension in _EXTENSION_KIND:
+    elif claimed is not None and claimed not in filetype.TEXT_KINDS:
         report.add(
             Finding(
                 "disguised-type",
                 "block",
                 _("The file is named as {claimed} but its content is {kind}.").format(
-                    claimed=_EXTENSION_KIND[extension], kind=kind
+                    claimed=claimed, kind=kind
                 ),
             )
         )
     _require_allowed(report, kind, params)
+    if kind == "md" and filetype.has_active_content(text):  # Markdown renders raw HTML
+        report.add(
+            Finding(
+                "active-content",
+                "block",
+                _("The file contains script or embedded active content."),
+            )
+        )
+    facts = text_facts(text)
     if table is not None:
-        for finding in check_table(table, params, context):
+        for finding in check_table(table, params, context, facts):
             report.add(finding)
+        return
+    if kind == "json":
+        tables = tables_in_json(document)
+        prose = not tables
+    elif kind == "ipynb":
+        tables, prose = [], True
     else:
-        report.findings += row_level_text(text, context)
+        tables = tables_in_text(text)
+        table_lines = sum(t.num_rows + 2 for t in tables)  # header and a Markdown rule
+        prose = sum(1 for line in text.splitlines() if line.strip()) > table_lines
+    for found in tables:
+        for finding in check_table(found, params, context, facts):
+            report.add(finding)
+    report.findings += row_level_text(text, context)
+    if facts.df_resid is not None and not any(is_regression_table(t) for t in tables):
+        report.findings += regression_rules(
+            TableData(names=[], raw=pa.table({})), params, stated_df=facts.df_resid, stated=True
+        )
+    if prose:
         report.add(
             Finding(
                 "manual-review",
@@ -268,29 +345,52 @@ def _require_allowed(report: FileReport, kind: str, params: SdcParams) -> None:
 
 
 def row_level_text(text: str, context: CheckContext) -> list[Finding]:
-    """Person identifiers appearing anywhere in free text."""
-    if context.person_ids is None:
-        return []
-    tokens = pa.array(sorted(set(re.findall(r"[0-9A-Za-z_-]{8,}", text))), pa.string())
-    table = TableData(names=["text"], raw=pa.table({"text": tokens}))
-    found = [
-        f
-        for f in row_level_rules(table, assign_roles(table), SdcParams(), context.person_ids)
-        if f.rule == "person-identifier"
-    ]
-    for finding in found:
-        finding.cells = []
-    return found
+    """Person identifiers anywhere in free text: the extract's (whole or shortened), and
+    tokens shaped like pseudonyms or UUIDs, which no prose needs."""
+    tokens = text_tokens(text)
+    findings: list[Finding] = []
+    if context.person_ids is not None:
+        table = TableData(names=["text"], raw=pa.table({"text": tokens}))
+        found = [
+            f
+            for f in row_level_rules(table, assign_roles(table), SdcParams(), context.person_ids)
+            if f.rule == "person-identifier"
+        ]
+        for finding in found:
+            finding.cells = []
+        findings += found
+    if not findings and strong_tokens(tokens) >= 3:
+        findings.append(
+            Finding(
+                "pseudonym-like",
+                "block",
+                _(
+                    "The text holds values shaped like pseudonyms or UUIDs: identifiers of "
+                    "individuals cannot leave."
+                ),
+            )
+        )
+    return findings
 
 
 def check_table(
-    table: TableData, params: SdcParams, context: CheckContext | None = None
+    table: TableData,
+    params: SdcParams,
+    context: CheckContext | None = None,
+    facts: TextFacts | None = None,
 ) -> list[Finding]:
-    """The table rules, row-level rules and differencing for one parsed table."""
+    """Recognise what the table is, then apply that kind's rules: row-level data is
+    blocked as such; aggregates get the threshold, dominance, derived counts, rounding,
+    class disclosure, the profile's rules and differencing; a regression summary its degrees
+    of freedom."""
     context = context or CheckContext()
+    facts = facts or TextFacts()
     roles = assign_roles(table, context.stat)
     findings = formula_rules(table)
-    findings += row_level_rules(table, roles, params, context.person_ids, context.n_persons)
+    row_level = row_level_rules(table, roles, params, context.person_ids, context.n_persons)
+    findings += row_level
+    if any(f.rule in ROW_LEVEL and f.severity == "block" for f in row_level):
+        return findings
     stats = context.cell_stats
     if stats is None and context.microdata is not None and context.by:
         stats = microdata_statistics(
@@ -301,15 +401,23 @@ def check_table(
             context.stat or "count",
             params.nk_n,
         )
+    if params.facility_min:  # facilities are counted against their own minimum
+        roles.counts = [c for c in roles.counts if not FACILITY.search(c)]
     if not is_regression_table(table):  # coefficients and t values are not counts
         findings += frequency_rules(table, roles, params)
         findings += magnitude_rules(table, roles, has_contributors=stats is not None)
+        findings += derived_counts(table, roles, params)
+        findings += hidden_means(table, roles)
+        findings += rounding(table, roles, params, verified=stats is not None)
+        findings += class_disclosure(table, roles, params)
+        findings += ndb_rules(table, roles, params)
     if stats is not None:
         findings += contributor_findings(
             table, roles, stats, list(context.by), params, context.stat or "count"
         )
-    findings += regression_rules(table, params)
-    findings += within_table(table, roles, params)
+    findings += regression_rules(table, params, facts.n, facts.df_resid)
+    findings += within_table(table, roles, params, facts.total)
+    findings += across_companions(table, params, [_load_table(c) for c in context.companions])
     earlier = [_load_table(e) for e in context.earlier_releases]
     findings += against_releases(
         table, roles, params, [e for e in earlier if e is not None], context.stat
@@ -324,8 +432,10 @@ def _load_table(item: str | Path | TableData) -> TableData | None:
         decoded = decode(Path(item).read_bytes())
     except (OSError, DecodeProblem):
         return None
-    delimiter = sniff_delimiter(decoded.text)
-    return read_delimited(decoded.text, delimiter) if delimiter else None
+    try:  # one column has no delimiter to find, and is still a table
+        return read_delimited(decoded.text, sniff_delimiter(decoded.text) or ",")
+    except (pa.ArrowInvalid, ValueError):
+        return None
 
 
 __all__ = ["CheckContext", "check_file", "check_table"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from tre.sql import literal
 def microdata_statistics(
     microdata: Any, by: Sequence[str], value: str | None, unit: str | None, stat: str, nk_n: int
 ) -> pa.Table:
-    """Cell statistics from a Parquet/CSV path, an Arrow table or a DuckDB relation."""
+    """Cell statistics from a Parquet/CSV path, an Arrow table or a DuckDB relation; without
+    `unit`, a person column of the microdata (person_id, patient_id, ...) is the unit."""
     con = connection()
     try:
         if isinstance(microdata, str | Path):
@@ -39,6 +41,8 @@ def microdata_statistics(
         else:
             con.register("micro", microdata)
         names = [r[0] for r in con.execute("DESCRIBE micro").fetchall()]
+        if unit is None:  # count persons, not records, wherever the person column is known
+            unit = next((n for n in names if _PERSON_COLUMN.match(n)), None)
         missing = [c for c in [*by, value, unit] if c and c not in names]
         if missing:
             raise InputError(
@@ -56,6 +60,9 @@ def microdata_statistics(
         ) from exc
     finally:
         con.close()
+
+
+_PERSON_COLUMN = re.compile(r"(?i)^((person|patient|subject|member)_?id|患者ID|個人ID)$")
 
 
 def contributor_findings(

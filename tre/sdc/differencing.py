@@ -19,7 +19,7 @@ from tre.sdc.findings import Finding
 from tre.sdc.params import SdcParams
 from tre.sdc.roles import TOTAL_LABEL, Roles, assign_roles, total_rows
 from tre.sdc.tables import as_numpy
-from tre.sdc.text import TableData
+from tre.sdc.text import TableData, table_from_arrow
 
 
 def _matrix(table: TableData, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -33,7 +33,11 @@ def _matrix(table: TableData, columns: list[str]) -> tuple[np.ndarray, np.ndarra
     return values, hidden
 
 
-def within_table(table: TableData, roles: Roles, params: SdcParams) -> list[Finding]:
+def within_table(
+    table: TableData, roles: Roles, params: SdcParams, stated_total: float | None = None
+) -> list[Finding]:
+    """Suppressed cells recoverable from totals, and omitted small groups; `stated_total` is
+    a total written outside the table (a footer line) for its only count column."""
     additive = roles.counts + [
         m for m in roles.magnitudes if "sum" in m.lower() or "total" in m.lower()
     ]
@@ -85,6 +89,15 @@ def within_table(table: TableData, roles: Roles, params: SdcParams) -> list[Find
                     gap = values[total_row, j] - np.nansum(values[member_rows, j])
                     if 0 < gap < params.threshold:
                         omitted.append((int(total_row), name))
+    if stated_total is not None and len(roles.counts) == 1 and not total_rows(table, roles.labels):
+        name = roles.counts[0]
+        values, hidden = _matrix(table, [name])
+        if hidden[:, 0].sum() == 1:
+            recovered.append((int(np.flatnonzero(hidden[:, 0])[0]), name))
+        elif hidden[:, 0].sum() == 0:
+            gap = stated_total - np.nansum(values[:, 0])
+            if 0 < gap < params.threshold:
+                omitted.append((table.num_rows - 1, name))
     findings = []
     if recovered:
         findings.append(
@@ -209,3 +222,45 @@ def against_releases(
             )
         )
     return findings
+
+
+def across_companions(
+    table: TableData, params: SdcParams, companions: list[TableData | None]
+) -> list[Finding]:
+    """Differencing across the files of one request: a file with the same columns read
+    together with this one (a total row in one, the categories in the other), or a file
+    whose only figure is a total of this table's only count column."""
+    if not any(c is not None for c in companions):
+        return []
+    roles = assign_roles(table)
+    found: list[Finding] = []
+    for other in companions:
+        if other is None or other.num_rows == 0:
+            continue
+        if [n.strip() for n in other.names] == [n.strip() for n in table.names]:
+            union = table_from_arrow(
+                pa.concat_tables([table.raw, other.raw.rename_columns(table.names)])
+            )
+            union_roles = assign_roles(union)
+            alone = {
+                (f.rule, tuple(c)) for f in within_table(table, roles, params) for c in f.cells
+            }
+            for finding in within_table(union, union_roles, params):
+                if all((finding.rule, tuple(c)) in alone for c in finding.cells):
+                    continue  # this file shows as much on its own
+                finding.cells = [c for c in finding.cells if c[0] < table.num_rows]
+                found.append(_across(finding))
+        elif other.num_rows == 1 and len(roles.counts) == 1:
+            name = roles.counts[0]
+            if name in other.numeric and not total_rows(table, roles.labels):
+                value = other.numeric[name][0].as_py()
+                if value is not None:
+                    found += [_across(f) for f in within_table(table, roles, params, value)]
+    return found
+
+
+def _across(finding: Finding) -> Finding:
+    finding.message = _("With another file of this request: {detail}").format(
+        detail=finding.message
+    )
+    return finding

@@ -1,13 +1,48 @@
-"""File type from content, never from the name.
+"""What a file is, from its content, and what its name claims: the one place that knows.
 
-`sniff(head)` looks at the first bytes; text is classified later by `tre.sdc.text` once it is
-decoded. Extensions only choose between text kinds (txt or md) and are compared against the
-content to report disguised files.
+Used by the airlock's intake, by the disclosure checks and by the in-workspace pre-check, so
+they cannot disagree. Standard library only: the workspace image imports it too.
+
+- `EXTENSION_KIND`: the kind a file name claims (`.jpg` claims `jpeg`).
+- `sniff_binary(head)`: the binary kind from the first bytes, or None when it may be text.
+- `sniff(head, utf8_ok)`: one word for any file (binary kind, `svg`/`html`/`xml`, `text`,
+  `binary`, `invalid_utf8`, `empty`), as the airlock records it.
+- `markup_kind(text)`, `has_active_content(text)`: markup and what a browser would run.
+- `SIDECAR_SUFFIX`: the provenance sidecar beside an output (`counts.csv.tre.json`).
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+#: extension (lower case, no dot) -> the kind of content that name claims.
+EXTENSION_KIND: dict[str, str] = {
+    "csv": "csv",
+    "tsv": "tsv",
+    "tab": "tsv",
+    "txt": "txt",
+    "log": "txt",
+    "md": "md",
+    "json": "json",
+    "ipynb": "ipynb",
+    "parquet": "parquet",
+    "png": "png",
+    "jpg": "jpeg",
+    "jpeg": "jpeg",
+    "svg": "svg",
+    "html": "html",
+    "htm": "html",
+}
+#: kinds whose content is plain text (sniffed as `text`), told apart by parsing.
+TEXT_KINDS = frozenset({"csv", "tsv", "txt", "md", "json", "ipynb"})
+MARKUP_KINDS = frozenset({"svg", "html", "xml"})
+IMAGE_KINDS = frozenset({"png", "jpeg", "gif", "bmp", "tiff", "webp"})
+ARCHIVE_KINDS = frozenset({"zip", "gzip", "bzip2", "xz", "zstd", "7z", "rar"})
+#: data stores and programs: never released under any name.
+FORBIDDEN_KINDS = frozenset(
+    {"pickle", "executable", "sqlite", "duckdb", "numpy", "hdf5", "arrow", "ole"}
+)
 
 # (magic prefix, offset, kind). Order matters: longer, more specific signatures first.
 _MAGIC: list[tuple[bytes, int, str]] = [
@@ -39,13 +74,16 @@ _MAGIC: list[tuple[bytes, int, str]] = [
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "ole"),  # old Office, .msg
     (b"{\\rtf", 0, "rtf"),
 ]
-
 # A pickle starts with the PROTO opcode (0x80) then the protocol number 2..5.
-_PICKLE = re.compile(rb"^\x80[\x02-\x05]")
+_PICKLE = re.compile(rb"\A\x80[\x02-\x05]")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
-BINARY_KINDS = frozenset(kind for _, _, kind in _MAGIC) | {"pickle", "binary"}
-IMAGE_KINDS = frozenset({"png", "jpeg", "gif", "bmp", "tiff", "webp"})
+BINARY_KINDS = frozenset(kind for _, _, kind in _MAGIC) | {"pickle", "webp", "binary"}
+
+
+def claimed_kind(name: str) -> str | None:
+    """The kind a file name claims by its extension, or None for an unknown extension."""
+    return EXTENSION_KIND.get(name.rsplit(".", 1)[-1].lower()) if "." in name else None
 
 
 def sniff_binary(head: bytes) -> str | None:
@@ -79,21 +117,47 @@ def _looks_utf16(head: bytes) -> bool:
     return max(zeros_even, zeros_odd) > 0.4 * half and min(zeros_even, zeros_odd) < 0.05 * half
 
 
-_SCRIPT = re.compile(
-    r"<\s*script|javascript:|\bon[a-z]+\s*=|<\s*iframe|<\s*object|<\s*embed|<\s*foreignobject",
-    re.IGNORECASE,
-)
-_HTML = re.compile(r"^\s*(<!doctype\s+html|<html|<head|<body|<script|<iframe|<meta)", re.IGNORECASE)
+def sniff(head: bytes, utf8_ok: bool) -> str:
+    """One word for what a file is, from its first bytes and whether it all decoded as UTF-8."""
+    if not head:
+        return "empty"
+    binary = sniff_binary(head)
+    if binary is not None:
+        return binary
+    if not utf8_ok:
+        return "invalid_utf8"
+    return markup_kind(head.decode("utf-8", errors="ignore")) or "text"
+
+
+def content_fits(kind: str, claimed: str) -> bool:
+    """Whether content sniffed as `kind` is what a name claiming `claimed` may hold."""
+    if claimed in TEXT_KINDS:
+        return kind == "text"
+    return kind == claimed
+
+
 _SVG = re.compile(r"<svg[\s>]", re.IGNORECASE)
 _XML = re.compile(r"^\s*<\?xml", re.IGNORECASE)
+_HTML = re.compile(
+    r"^\s*(<!doctype\s+html|<html|<head|<body|<script|<iframe|<meta|<link)", re.IGNORECASE
+)
+_HTML_ANYWHERE = re.compile(r"<body[\s>]", re.IGNORECASE)
+# What a browser would run or fetch: scripts, handlers, frames and objects, style sheets and
+# meta refreshes, `@import`, HTML in data: URLs, and links (href) to another scheme.
+_ACTIVE = re.compile(
+    r"<\s*script|<\s*iframe|<\s*object|<\s*embed|<\s*foreignobject|<\s*link\b|<\s*meta\b"
+    r"|\bon[a-z]+\s*=|javascript\s*:|data\s*:\s*text/html|@import"
+    r"|(?:xlink:)?href\s*=\s*[\"']?\s*(?!#)[a-z][a-z0-9+.-]*:",
+    re.IGNORECASE,
+)
 
 
 def markup_kind(text: str) -> str | None:
     """'svg', 'html' or 'xml' when decoded text is markup, else None."""
-    head = text[:4096]
+    head = text[:4096].lstrip("\ufeff")
     if _SVG.search(head) and (_XML.match(head) or head.lstrip().startswith("<")):
         return "svg"
-    if _HTML.match(head):
+    if _HTML.match(head) or _HTML_ANYWHERE.search(head[:2048]):
         return "html"
     if _XML.match(head):
         return "xml"
@@ -101,5 +165,37 @@ def markup_kind(text: str) -> str | None:
 
 
 def has_active_content(text: str) -> bool:
-    """Script, event handlers or embedded objects in markup."""
-    return _SCRIPT.search(text) is not None
+    """Script, event handlers, embedded objects or external references in markup."""
+    return _ACTIVE.search(text) is not None
+
+
+#: The suffix of a provenance sidecar beside an output (`counts.csv.tre.json`).
+SIDECAR_SUFFIX = ".tre.json"
+
+
+def sidecar_path(output: str | Path) -> Path:
+    """Where the provenance sidecar of `output` lives."""
+    return Path(f"{output}{SIDECAR_SUFFIX}")
+
+
+def is_sidecar_name(name: str) -> bool:
+    return name.lower().endswith(SIDECAR_SUFFIX)
+
+
+__all__ = [
+    "ARCHIVE_KINDS",
+    "BINARY_KINDS",
+    "EXTENSION_KIND",
+    "FORBIDDEN_KINDS",
+    "IMAGE_KINDS",
+    "SIDECAR_SUFFIX",
+    "TEXT_KINDS",
+    "claimed_kind",
+    "content_fits",
+    "has_active_content",
+    "is_sidecar_name",
+    "markup_kind",
+    "sidecar_path",
+    "sniff",
+    "sniff_binary",
+]

@@ -34,7 +34,9 @@ def cell_statistics(
     nk_n: int = 2,
 ) -> pa.Table:
     """One row per cell: `by` columns (as text), `stat_value`, `n_records`, `n_units`,
-    `total`, `top1`, `top2`, `top_n` (sum of the `nk_n` largest), `n_negative`.
+    `total`, `top1`, `top2`, `top_n` (sum of the `nk_n` largest), `n_negative`, and the two
+    smallest contributions `bottom1`, `bottom2` (for minima and for cells whose contributors
+    all give one value).
 
     `source` is a relation name or parenthesised query already valid on `con`.
     """
@@ -50,6 +52,12 @@ def cell_statistics(
         "min": "min(__v)",
     }[stat]
     k = max(int(nk_n), 2)
+    # The second smallest contribution matters only for a minimum (a list aggregate costs).
+    bottom = (
+        "min({v}) AS bottom1, (min({v}, 2))[2] AS bottom2"
+        if stat == "min"
+        else "min({v}) AS bottom1, NULL AS bottom2"
+    )
     # Levels seen in any cell are the levels in the data: no second scan of the source.
     grid = " CROSS JOIN ".join(f"(SELECT DISTINCT {c} FROM cells)" for c in keys)
     if unit:
@@ -59,7 +67,7 @@ def cell_statistics(
             SELECT {key_list}, {identifier(unit)} AS __u, sum(__v) AS __c FROM src GROUP BY ALL),
         contrib AS (
             SELECT {key_list}, sum(__c) AS total, max(__c, {k}) AS top, count(*) AS n_units,
-                   count(*) FILTER (WHERE __c < 0) AS n_negative
+                   count(*) FILTER (WHERE __c < 0) AS n_negative, {bottom.format(v="__c")}
             FROM per_unit GROUP BY ALL),
         figures AS (
             SELECT {key_list}, {stat_sql} AS stat_value, count(*) AS n_records
@@ -71,7 +79,7 @@ def cell_statistics(
         cells AS (
             SELECT {key_list}, {stat_sql} AS stat_value, count(*) AS n_records,
                    count(*) AS n_units, sum(__v) AS total, max(__v, {k}) AS top,
-                   count(*) FILTER (WHERE __v < 0) AS n_negative
+                   count(*) FILTER (WHERE __v < 0) AS n_negative, {bottom.format(v="__v")}
             FROM src GROUP BY ALL)"""
         select_src = f"SELECT {key_list}, {val} AS __v FROM {source}"
     sql = f"""
@@ -86,7 +94,9 @@ def cell_statistics(
            cells.top[1]::DOUBLE AS top1,
            coalesce(cells.top[2], 0)::DOUBLE AS top2,
            coalesce(list_sum(cells.top[1:{int(nk_n)}]), 0)::DOUBLE AS top_n,
-           coalesce(cells.n_negative, 0) AS n_negative
+           coalesce(cells.n_negative, 0) AS n_negative,
+           cells.bottom1::DOUBLE AS bottom1,
+           coalesce(cells.bottom2, cells.bottom1)::DOUBLE AS bottom2
     FROM grid LEFT JOIN cells USING ({key_list})
     ORDER BY ALL
     """
@@ -124,7 +134,17 @@ def cell_flags(stats: pa.Table, params: SdcParams, stat: str) -> dict[str, np.nd
         flags["nk-dominance"] = (share >= params.nk_k) & ~negative & (n > 0)
         flags["p-ratio"] = (p_val < params.p_ratio) & ~negative & (n > 0)
         flags["negative-values"] = negative
+    if stat in MAGNITUDES and "bottom1" in stats.column_names:
+        top1, bottom1, bottom2 = _np(stats, "top1"), _np(stats, "bottom1"), _np(stats, "bottom2")
+        flags["same-value"] = (n >= 2) & (bottom1 == top1)
+        if stat == "max":
+            flags["single-extreme"] = (n > 0) & (top1 > _np(stats, "top2"))
+        elif stat == "min":
+            flags["single-extreme"] = (n > 0) & ((bottom1 < bottom2) | (n == 1))
     return flags
+
+
+MAGNITUDES = ("sum", "mean", "median", "max", "min")
 
 
 def _np(stats: pa.Table, name: str) -> np.ndarray:
@@ -160,6 +180,20 @@ MESSAGES = {
             "rule): the largest could be estimated."
         ),
     ),
+    "same-value": (
+        "block",
+        (
+            "In {n} cells every contributor has the same value: publishing the figure tells "
+            "each of them their value."
+        ),
+    ),
+    "single-extreme": (
+        "block",
+        (
+            "{n} cells show a maximum or minimum that only one contributor has: it is that "
+            "person's value."
+        ),
+    ),
     "negative-values": (
         "review",
         (
@@ -184,8 +218,10 @@ def findings_from_flags(
         if n_hit == 0:
             continue
         severity, text = MESSAGES[rule]
-        if rule == "zeros" and params.zeros == "structural":
-            severity = "info"
+        if rule == "zeros":
+            severity = {"structural": "info", "sampling": "review"}.get(params.zeros, "block")
+        elif rule == "negative-values":
+            severity = params.unchecked
         on_file = mask[index] if len(index) else np.zeros(0, dtype=bool)
         located = list(zip(rows[on_file].tolist(), columns[on_file].tolist(), strict=True))
         findings.append(

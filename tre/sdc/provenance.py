@@ -62,10 +62,6 @@ class Verification:
         return context
 
 
-def sidecar_path(csv_path: str | Path) -> Path:
-    return Path(f"{csv_path}.tre.json")
-
-
 def verify(
     csv_path: str | Path,
     sidecar: str | Path | dict[str, Any] | None,
@@ -331,4 +327,4 @@ def _to_float(values: pa.Array) -> np.ndarray:
     return np.asarray(pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
 
 
-__all__ = ["Verification", "VerifyLimits", "compare", "sidecar_path", "verify"]
+__all__ = ["Verification", "VerifyLimits", "compare", "verify"]

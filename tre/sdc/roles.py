@@ -22,7 +22,7 @@ _COUNT_NAME = re.compile(
 )
 _MAGNITUDE_NAME = re.compile(
     r"(mean|avg|average|median|sum|cost|amount|rate|ratio|pct|percent|proportion|share|std|"
-    r"stdev|variance|min|max|平均|合計|中央値|費用|金額)",
+    r"stdev|variance|(^|_)(min|max)(_|$)|平均|合計|中央値|費用|金額)",
     re.IGNORECASE,
 )
 _EXTREME_NAME = re.compile(r"^(min|max|minimum|maximum|最小|最大)(_|$)|_(min|max)$", re.I)
@@ -32,8 +32,16 @@ _LABEL_NUMBER_NAME = re.compile(
     re.IGNORECASE,
 )
 TOTAL_LABEL = re.compile(
-    r"^\s*(total|totals|all|sum|overall|subtotal|合計|計|総数|総計|小計)\s*$", re.I
+    r"^\s*(grand\s+total|total|totals|all|sum|overall|subtotal|合計|計|総数|総計|小計|全体|全国)"
+    r"(\s*[(（][^)）]*[)）])?"
+    r"(\s+(patients|persons|people|cases|ages|groups|areas|regions|years))?\s*:?\s*$",
+    re.I,
 )
+
+
+def named_value(name: str) -> bool:
+    """Whether a header names a count or a statistic (n_patients, mean_cost, 人数, ...)."""
+    return bool(_COUNT_NAME.search(name) or _MAGNITUDE_NAME.search(name))
 
 
 @dataclass

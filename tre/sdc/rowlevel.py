@@ -14,15 +14,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tre.sdc._i18n import _
-from tre.sdc.db import connection
 from tre.sdc.findings import Finding
+from tre.sdc.identifiers import identifier_column, person_column, shortened_matches
 from tre.sdc.params import SdcParams
+from tre.sdc.recognise import records, transposed
 from tre.sdc.roles import Roles
 from tre.sdc.tables import cells
 from tre.sdc.text import TableData
 
-_HEX = "[0-9a-fA-F]"
-_HEX_ID = f"^({_HEX}{{16,}}|{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}})$"
 _FULL_DATE = (
     r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T].*)?$"
     r"|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$"
@@ -45,11 +44,6 @@ _RESIDUAL_NAME = re.compile(
     r"|influence|残差|予測値)"
 )
 _RANK_NAME = re.compile(r"(?i)^(rank|top|順位|ranking)$")
-QUASI_IDENTIFIER = re.compile(
-    r"(?i)^(age|age_years|sex|gender|birth.*|dob|post.?code|zip.*|postal.*|prefecture|region|city|"
-    r"municipality|ward|ethnicity|ethnic_group|race|occupation|marital.*|nationality|"
-    r"性別|年齢|都道府県|市区町村|職業|国籍)$"
-)
 
 
 def _share(column: pa.Array, pattern: str) -> tuple[float, np.ndarray]:
@@ -84,68 +78,100 @@ def row_level_rules(
     ids = _as_id_array(person_ids)
     rows = table.num_rows
     id_cells: list[tuple[int, str]] = []
-    id_like: list[str] = []
-    if rows:
-        # Numbers can be identifiers too (integer ids): match every column's text.
+    if rows and ids is not None and len(ids):
+        # Numbers can be identifiers too (integer ids): match every column's text, whole or
+        # shortened to a prefix or suffix.
         flat = pc.utf8_trim_whitespace(table.flat())
-        if ids is not None and len(ids):
-            hits = table.grid(pc.is_in(flat, value_set=ids))
-            cols, where = np.nonzero(hits)
-            id_cells = sorted(
-                (int(r), table.names[int(c)]) for c, r in zip(cols, where, strict=True)
-            )
-        hex_share = table.grid(pc.match_substring_regex(flat, _HEX_ID)).mean(axis=1)
-        id_like = [
-            n for n, share in zip(table.names, hex_share, strict=True) if share >= 0.9 and rows >= 2
-        ]
+        exact = table.grid(pc.is_in(flat, value_set=ids))
+        cut = shortened_matches(flat, ids).reshape(len(table.names), rows)
+        cols, where = np.nonzero(exact | cut)
+        id_cells = sorted((int(r), table.names[int(c)]) for c, r in zip(cols, where, strict=True))
     if id_cells:
         findings.append(
             Finding(
                 "person-identifier",
                 "block",
                 _(
-                    "{n} cells hold person identifiers of this project's extract: this is "
-                    "row-level data and cannot leave."
+                    "{n} cells hold person identifiers of this project's extract (whole or "
+                    "shortened): this is row-level data and cannot leave."
                 ).format(n=len(id_cells)),
                 columns=sorted({c for _r, c in id_cells}),
                 cells=id_cells,
             )
         )
-    id_like = [n for n in id_like if n not in {c for _r, c in id_cells}]
+    matched = {c for _r, c in id_cells}
+    counts_by_code = bool(roles.counts)
+    unnamed = [n for n in table.names if n not in roles.named and n not in matched]
+    long_numbers = _long_numbers(table, [n for n in unnamed if n not in roles.labels])
+    candidates = [n for n in unnamed if n in roles.labels or person_column(n) or n in long_numbers]
+    id_like = [
+        n
+        for n in candidates
+        if rows >= 2
+        and identifier_column(
+            n, table.raw.column(n).combine_chunks(), counts_by_code and n not in roles.counts
+        )
+    ]
     if id_like:
         findings.append(
             Finding(
                 "pseudonym-like",
                 "block",
                 _(
-                    "Columns hold values shaped like pseudonyms (long hexadecimal strings or "
-                    "UUIDs): this looks like row-level data."
+                    "Columns hold identifiers (pseudonyms, UUIDs, record or insurer numbers, "
+                    "codes of one person each): this is row-level data."
                 ),
                 columns=id_like,
             )
         )
-    findings += _transposed(table, ids)
-    findings += _person_rows(table, roles, params, n_persons)
-    findings += _dates_and_postcodes(table, roles, params)
-    findings += _quasi_identifiers(table, roles)
-    return findings
-
-
-def _transposed(table: TableData, ids: pa.Array | None) -> list[Finding]:
-    headers = pa.array(table.names, pa.string())
-    hits = 0
-    if ids is not None and len(ids):
-        hits = int(pc.sum(pc.is_in(headers, value_set=ids)).as_py() or 0)
-    hex_headers = int(pc.sum(pc.match_substring_regex(headers, _HEX_ID)).as_py() or 0)
-    if hits or hex_headers >= 2:
-        return [
+    if transposed(table):
+        findings.append(
             Finding(
                 "transposed-persons",
                 "block",
-                _("Column headers are person identifiers: a transposed table of individuals."),
+                _(
+                    "Each column describes one person (the rows are attributes such as age, "
+                    "sex or area, or the headers are identifiers): a transposed table of "
+                    "individuals."
+                ),
             )
-        ]
-    return []
+        )
+    findings += _header_ids(table, ids)
+    findings += _person_rows(table, roles, params, n_persons)
+    findings += _dates_and_postcodes(table, roles, params)
+    if not id_like and not id_cells:
+        findings += _records(table, roles, params)
+    return findings
+
+
+def _long_numbers(table: TableData, columns: list[str]) -> set[str]:
+    """Columns of whole numbers of nine digits or more: too large to count people in a cell,
+    the size of identifiers (a column of counts or sums is not taken for ids below that)."""
+    if not columns or not table.num_rows:
+        return set()
+    hits = table.grid(
+        pc.match_substring_regex(pc.utf8_trim_whitespace(table.flat(columns)), r"^[0-9]{9,}$"),
+        columns,
+    )
+    return {c for c, share in zip(columns, hits.mean(axis=1), strict=True) if share >= 0.8}
+
+
+def _header_ids(table: TableData, ids: pa.Array | None) -> list[Finding]:
+    """Headers that are the extract's person identifiers."""
+    if ids is None or not len(ids):
+        return []
+    headers = pa.array(table.names, pa.string())
+    hits = int(pc.sum(pc.is_in(headers, value_set=ids)).as_py() or 0)
+    hits += int(shortened_matches(headers, ids).sum())
+    if not hits:
+        return []
+    return [
+        Finding(
+            "transposed-persons",
+            "block",
+            _("Column headers are person identifiers: a transposed table of individuals."),
+        )
+    ]
 
 
 def _person_rows(
@@ -248,34 +274,41 @@ def _dates_and_postcodes(table: TableData, roles: Roles, params: SdcParams) -> l
     return findings
 
 
-def _quasi_identifiers(table: TableData, roles: Roles) -> list[Finding]:
-    """Row-level tables (no counts) where a combination of quasi-identifiers occurs once."""
-    qis = [n for n in table.names if QUASI_IDENTIFIER.match(n)]
-    if len(qis) < 2 or roles.counts or table.num_rows < 2:
+def _records(table: TableData, roles: Roles, params: SdcParams) -> list[Finding]:
+    """Row-level records without identifiers: a person is singled out by a combination of
+    quasi-identifiers that only one row has."""
+    found = records(table, roles, min_rows=3)
+    if found is None:
         return []
-    con = connection()
-    try:
-        con.register(
-            "t", table.raw.select(qis).append_column("__row", pa.array(np.arange(table.num_rows)))
-        )
-        keys = ", ".join(f'"{q.replace(chr(34), chr(34) * 2)}"' for q in qis)
-        unique_rows = con.execute(
-            f"SELECT __row FROM (SELECT __row, count(*) OVER (PARTITION BY {keys}) AS k FROM t) "
-            "WHERE k = 1 ORDER BY __row"
-        ).fetchnumpy()["__row"]
-    finally:
-        con.close()
-    if len(unique_rows) == 0:
-        return []
+    qis = found.quasi_identifiers
+    if len(found.unique_rows) == 0:
+        return [
+            Finding(
+                "row-level-records",
+                "review",
+                _(
+                    "The rows are records, not cells of a table ({rows} rows, no counts): "
+                    "no combination of {cols} is unique, but a reviewer must confirm that "
+                    "record-level data may leave."
+                ).format(rows=found.rows, cols=", ".join(qis)),
+                columns=qis,
+            )
+        ]
     return [
         Finding(
             "unique-combination",
             "block",
             _(
-                "{n} rows have a combination of quasi-identifiers ({cols}) that no other row "
-                "shares: those people can be singled out."
-            ).format(n=len(unique_rows), cols=", ".join(qis)),
+                "The rows are records: {n} of {rows} rows ({pct}%) have a combination of "
+                "quasi-identifiers ({cols}) that no other row shares, so those people can be "
+                "singled out."
+            ).format(
+                n=len(found.unique_rows),
+                rows=found.rows,
+                pct=round(100 * found.unique_share),
+                cols=", ".join(qis),
+            ),
             columns=qis,
-            cells=[(int(r), qis[0]) for r in unique_rows],
+            cells=[(int(r), qis[0]) for r in found.unique_rows],
         )
     ]

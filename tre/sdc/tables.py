@@ -55,23 +55,7 @@ def frequency_rules(table: TableData, roles: Roles, params: SdcParams) -> list[F
             )
         )
     if zeros:
-        structural = params.zeros == "structural"
-        findings.append(
-            Finding(
-                "zeros",
-                "info" if structural else "review",
-                (
-                    _("{n} cells are zero; treated as structural (impossible) combinations.")
-                    if structural
-                    else _(
-                        "{n} cells are zero: a zero can reveal that nobody in a group has a "
-                        "trait; explain why these zeros are safe."
-                    )
-                ).format(n=len(zeros)),
-                columns=sorted({c for _r, c in zeros}),
-                cells=zeros,
-            )
-        )
+        findings.append(zeros_finding(len(zeros), params, cells=zeros))
     if negative:
         findings.append(
             Finding(
@@ -84,6 +68,29 @@ def frequency_rules(table: TableData, roles: Roles, params: SdcParams) -> list[F
             )
         )
     return findings
+
+
+def zeros_finding(n: int, params: SdcParams, cells: list[tuple[int, str]]) -> Finding:
+    """Zero cells, by the profile: disclosive (block, as ACRO fails them), sampling zeros
+    (review) or structural zeros (info)."""
+    if params.zeros == "structural":
+        severity, text = (
+            "info",
+            _("{n} cells are zero; treated as structural (impossible) combinations."),
+        )
+    else:
+        severity = "block" if params.zeros == "disclosive" else "review"
+        text = _(
+            "{n} cells are zero: a zero can reveal that nobody in a group has a trait; "
+            "explain why these zeros are safe."
+        )
+    return Finding(
+        "zeros",
+        severity,  # type: ignore[arg-type]
+        text.format(n=n),
+        columns=sorted({c for _r, c in cells}),
+        cells=cells,
+    )
 
 
 def magnitude_rules(table: TableData, roles: Roles, has_contributors: bool) -> list[Finding]:
@@ -118,30 +125,55 @@ def magnitude_rules(table: TableData, roles: Roles, has_contributors: bool) -> l
 
 
 _DF_RESID = r"(?i)^\s*(df[ _.]?resid(uals)?|residual[ _]df|df residuals|残差自由度)\s*:?\s*$"
-_N_OBS = r"(?i)^\s*(no\.? observations|n[ _]?obs|nobs|observations|n)\s*:?\s*$"
-_COEF = re.compile(r"(?i)^(coef\.?|coefficient|estimate|beta|係数)$")
+_N_OBS = (
+    r"(?i)^\s*(no\.? observations|n[ _]?obs|nobs|observations|number of obs(ervations)?|n|"
+    r"観測数|対象者数|症例数|サンプルサイズ)\s*:?\s*$"
+)
+_COEF = re.compile(
+    r"(?i)^(coef\.?|coefficient|coefficients|estimate|beta|b|β|or|odds[ _]ratio|hr|"
+    r"hazard[ _]ratio|rr|irr|exp\(b\)|係数|回帰係数|推定値|偏回帰係数|オッズ比|ハザード比)$"
+)
 _SE = re.compile(
-    r"(?i)^(std\.? ?err\.?|se|std_err|standard error|t|z|p>\|t\||p>\|z\||p|p_value|pvalue)$"
+    r"(?i)^(std\.? ?err\.?|std\.?[ _]?error|se|s\.e\.|std_err|standard error|t|z|t value|z value|"
+    r"p>\|t\||p>\|z\||p|p_value|pvalue|p-value|pr\(>\|t\|\)|pr\(>\|z\|\)|"
+    r"(95% ?)?ci|(95% ?)?conf\.? int\.?|lower|upper|\[0\.025|0\.975\]|"
+    r"標準誤差|p値|t値|z値|(95%)?信頼区間)$"
+)
+# Rows of a coefficient table that are not estimated terms.
+_NOT_TERM = (
+    r"(?i)^\s*(n|nobs|no\.? observations|observations|df.*|r2|r-squared|r²|adj.*|aic|bic|"
+    r"log.?likelihood|f.?stat.*|観測数|対象者数|自由度.*|決定係数.*)\s*:?\s*$"
 )
 
 
-def regression_rules(table: TableData, params: SdcParams) -> list[Finding]:
-    """Residual degrees of freedom of a regression summary, stated or derived from n and terms."""
+def regression_rules(
+    table: TableData,
+    params: SdcParams,
+    stated_n: float | None = None,
+    stated_df: float | None = None,
+    stated: bool = False,
+) -> list[Finding]:
+    """Residual degrees of freedom of a regression summary: stated (a df column, row or
+    note), or the number of observations (a column, a row, a note) minus the number of
+    estimated terms (coefficient rows, intercept included)."""
     is_coef_table = is_regression_table(table)
     df_value = _labelled_value(table, _DF_RESID)
     df_column = next((n for n in table.names if re.match(_DF_RESID, n)), None)
     if df_value is None and df_column and df_column in table.numeric:
         found = pc.min(table.numeric[df_column]).as_py()
         df_value = None if found is None else float(found)
+    if df_value is None and (is_coef_table or stated) and stated_df is not None:
+        df_value = stated_df  # a model summary in a report: its df is stated in the text
     if df_value is None and is_coef_table:
         n_obs = _labelled_value(table, _N_OBS)
-        se_column = next(n for n in table.names if _SE.match(n.strip()))
-        terms = int(
-            pc.sum(pc.not_equal(pc.utf8_trim_whitespace(table.raw.column(se_column)), "")).as_py()
-            or 0
-        )
+        n_column = next((n for n in table.names if re.match(_N_OBS, n)), None)
+        if n_obs is None and n_column and n_column in table.numeric:
+            found = pc.max(table.numeric[n_column]).as_py()
+            n_obs = None if found is None else float(found)
+        if n_obs is None:
+            n_obs = stated_n
         if n_obs is not None:
-            df_value = n_obs - terms
+            df_value = n_obs - _terms(table)
     if df_value is None:
         if is_coef_table:
             return [
@@ -170,8 +202,24 @@ def regression_rules(table: TableData, params: SdcParams) -> list[Finding]:
     return []
 
 
+def _terms(table: TableData) -> int:
+    """Estimated terms: rows with a coefficient, less rows that name N, df or fit figures."""
+    coef = next(n for n in table.names if _COEF.match(n.strip()))
+    if coef in table.numeric:
+        has_value = pc.is_valid(table.numeric[coef])
+    else:
+        has_value = pc.not_equal(pc.utf8_trim_whitespace(table.raw.column(coef)), "")
+    mask = np.asarray(pc.fill_null(has_value, False).to_numpy(zero_copy_only=False))
+    labels = [n for n in table.names if n not in table.numeric]
+    if labels:
+        column = table.raw.column(labels[0]).combine_chunks()
+        other = pc.match_substring_regex(column, _NOT_TERM)
+        mask &= ~np.asarray(pc.fill_null(other, False).to_numpy(zero_copy_only=False))
+    return int(mask.sum())
+
+
 def is_regression_table(table: TableData) -> bool:
-    """Coefficients with standard errors or test statistics: a model summary."""
+    """Coefficients with standard errors, test statistics or intervals: a model summary."""
     names = [n.strip() for n in table.names]
     return any(_COEF.match(n) for n in names) and any(_SE.match(n) for n in names)
 

@@ -22,7 +22,6 @@ import pyarrow.csv as pacsv
 
 from tre.sdc.microdata import cell_statistics, fetch_arrow
 
-SIDECAR_SUFFIX = ".tre.json"
 SIDECAR_VERSION = 1
 
 

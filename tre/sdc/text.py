@@ -65,6 +65,7 @@ SUPPRESSION_MARKERS = frozenset(
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none"})
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _LESS_THAN = r"^<\s*\d+$"
+_COUNT_WITH_PERCENT = r"^([0-9][0-9,]*)\s*[(（]\s*[0-9.]+\s*%?\s*[)）]$"
 
 
 @dataclass
@@ -214,6 +215,12 @@ def _derive_numbers(data: TableData) -> None:
         pc.is_in(lowered, value_set=pa.array(sorted(SUPPRESSION_MARKERS))),
         pc.match_substring_regex(flat, _LESS_THAN),
     )
+    # "n (pct%)" as clinical tables print it: the count is the number before the brackets.
+    if (
+        pc.any(pc.match_substring(flat, "(")).as_py()
+        or pc.any(pc.match_substring(flat, "（")).as_py()
+    ):
+        flat = pc.replace_substring_regex(flat, _COUNT_WITH_PERCENT, r"\1")
     cleaned = pc.replace_substring(flat, ",", "")  # thousands separators
     is_number = pc.match_substring_regex(cleaned, _NUMBER)
     other = pc.invert(pc.or_(pc.or_(missing, marker), is_number))

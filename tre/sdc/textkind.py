@@ -14,9 +14,10 @@ from tre.sdc.findings import Finding
 from tre.sdc.text import TableData, read_delimited, sniff_delimiter, table_from_arrow
 
 
-def parse_text(text: str, extension: str) -> tuple[str, TableData | None, list[Finding]]:
-    """The kind of a text output (json, ipynb, md, txt, csv, tsv), its table when it holds
-    one, and findings about a table that could not be read in full."""
+def parse_text(text: str, extension: str) -> tuple[str, TableData | None, list[Finding], Any]:
+    """The kind of a text output (json, ipynb, md, txt, csv, tsv), its table when the whole
+    file is one, findings about a table that could not be read in full, and the parsed JSON
+    document (None for other kinds). `extension` is the kind the name claims."""
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
@@ -25,18 +26,18 @@ def parse_text(text: str, extension: str) -> tuple[str, TableData | None, list[F
             document = None
         if document is not None:
             if isinstance(document, dict) and "cells" in document and "nbformat" in document:
-                return "ipynb", None, []
-            return "json", _json_table(document), []
+                return "ipynb", None, [], document
+            return "json", _json_table(document), [], document
     if extension == "md" or re.match(r"^\s*#", text):
-        return "md", None, []
+        return "md", None, [], None
     delimiter = sniff_delimiter(text)
-    if delimiter is None:
-        return "txt", None, []
+    if delimiter is None or len(text.strip().splitlines()) < 2:  # a table has a row
+        return "txt", None, [], None
     try:
         table = read_delimited(text, delimiter)
     except (pa.ArrowInvalid, ValueError):
         problem = _("The table could not be parsed; a reviewer must read it.")
-        return "txt", None, [Finding("malformed-table", "review", problem)]
+        return "txt", None, [Finding("malformed-table", "review", problem)], None
     problems = []
     if table.ragged_rows:
         problems.append(
@@ -49,7 +50,7 @@ def parse_text(text: str, extension: str) -> tuple[str, TableData | None, list[F
                 ).format(n=table.ragged_rows),
             )
         )
-    return ("tsv" if delimiter == "\t" else "csv"), table, problems
+    return ("tsv" if delimiter == "\t" else "csv"), table, problems, None
 
 
 def _json_table(document: Any) -> TableData | None:

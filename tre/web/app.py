@@ -9,6 +9,7 @@ Content-Security-Policy (no scripts at all), and every refusal is shown with its
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tre.config import Settings, load_settings
 from tre.errors import NotFound, PolicyDenied, UserError
@@ -24,6 +26,7 @@ from tre.i18n import reset_request_language, set_request_language
 from tre.users import actor_document
 from tre.web import i18n
 from tre.web.auth import Auth, LoginRequired
+from tre.web.public_cache import PublicCache
 
 HERE = Path(__file__).parent
 CSP = (
@@ -45,6 +48,16 @@ class Portal:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.public = PublicCache(settings)
+
+    def datasets(self) -> list[Any]:
+        """The lake catalogue's datasets (none while the lake is empty or not initialised)."""
+        try:
+            from tre.lake.catalog import load_catalog
+
+            return list(load_catalog(self.settings).datasets)
+        except Exception:  # an empty or not yet initialised lake shows an empty catalogue
+            return []
 
     def url(self, path: str) -> str:
         return f"{self.prefix}{path}"
@@ -68,7 +81,32 @@ class Portal:
     ) -> HTMLResponse:
         lang = i18n.negotiate(request)
         user = self.auth.user(request)
-        body = self.env.get_template(template).render(
+        body = self._body(request, template, lang, user, ctx)
+        return self._response(request, body, lang, status)
+
+    def render_public(
+        self, request: Request, template: str, data: Callable[[], dict[str, Any]]
+    ) -> HTMLResponse:
+        """A page anyone may read, from `data()` (computed once per state of the TRE).
+
+        Readers who are not signed in all get the same bytes, so the whole page is kept for
+        each language and state; a signed-in reader's page (their name, their links) is
+        rendered for them from the kept data.
+        """
+        lang = i18n.negotiate(request)
+        user = self.auth.user(request)
+        ctx = self.public.get(template, data)
+        if user is not None:
+            return self._response(request, self._body(request, template, lang, user, ctx), lang)
+        body = self.public.get(
+            f"{template}|{lang}", lambda: self._body(request, template, lang, None, ctx)
+        )
+        return self._response(request, body, lang)
+
+    def _body(
+        self, request: Request, template: str, lang: str, user: str | None, ctx: dict[str, Any]
+    ) -> str:
+        return self.env.get_template(template).render(
             **i18n.helpers(lang),
             lang=lang,
             user=user,
@@ -79,29 +117,50 @@ class Portal:
             test_login=self.auth.test_login,
             **ctx,
         )
+
+    def _response(self, request: Request, body: str, lang: str, status: int = 200) -> HTMLResponse:
         response = HTMLResponse(body, status_code=status)
         if request.query_params.get("lang") in ("en", "ja"):
             response.set_cookie(i18n.LANG_COOKIE, lang, httponly=True, samesite="lax")
         return response
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        return response
+# Both middlewares are plain ASGI (not Starlette's BaseHTTPMiddleware, which runs each
+# response through an extra task and stream): they sit on every request of every reader.
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Frame-Options"] = "DENY"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
-class RequestLanguage(BaseHTTPMiddleware):
+class RequestLanguage:
     """Messages made while serving a request (errors from the services) use its language."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        token = set_request_language(i18n.negotiate(request))
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = set_request_language(i18n.negotiate(Request(scope)))
         try:
-            return await call_next(request)
+            await self.app(scope, receive, send)
         finally:
             reset_request_language(token)
 

@@ -1,4 +1,5 @@
-"""Airlock pages: an analyst's requests, the checkers' queue, a request, a file, downloads.
+"""Airlock pages: an analyst's requests, the checkers' queue, a request, a file, downloads
+(released files and the release's Five Safes RO-Crate).
 
 Buttons for actions a person may not take are shown disabled with the reasons beside them
 (from the state table and the policy); the server checks again on every POST.
@@ -211,6 +212,24 @@ def raw_image(request: Request, rid: str, path: str) -> Response:
         f["store_path"],
         media_type=media,
         headers={"Content-Security-Policy": "default-src 'none'; sandbox"},
+    )
+
+
+@router.get("/crates/{rid}")
+def download_crate(request: Request, rid: str) -> Response:
+    """The release's Five Safes RO-Crate: a BagIt ZIP holding the released files."""
+    p = portal(request)
+    user = p.user(request, required=True)
+    found, info = views.download_crate(p.settings, str(user), rid)
+    return FileResponse(
+        found,
+        media_type="application/zip",
+        filename=str(info["name"]),
+        headers={
+            "X-Content-SHA256": str(info["sha256"]),
+            "Link": '<https://w3id.org/ro/crate>; rel="profile"',
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
     )
 
 

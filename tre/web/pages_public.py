@@ -37,25 +37,17 @@ def home(request: Request) -> HTMLResponse:
 @router.get("/register", response_class=HTMLResponse)
 def register(request: Request) -> HTMLResponse:
     p = portal(request)
-    return p.render(
+    return p.render_public(
         request,
         "register.html",
-        projects=projects.register(p.settings),
-        releases=views.register(p.settings),
+        lambda: {"projects": projects.register(p.settings), "releases": views.register(p.settings)},
     )
 
 
 @router.get("/catalogue", response_class=HTMLResponse)
 def catalogue(request: Request) -> HTMLResponse:
     p = portal(request)
-    datasets: list[Any] = []
-    try:
-        from tre.lake.catalog import load_catalog
-
-        datasets = load_catalog(p.settings).datasets
-    except Exception:  # an empty or not yet initialised lake shows an empty catalogue
-        datasets = []
-    return p.render(request, "catalogue.html", datasets=datasets)
+    return p.render_public(request, "catalogue.html", lambda: {"datasets": p.datasets()})
 
 
 # --- sign-in: JupyterHub OAuth ---------------------------------------------------------------

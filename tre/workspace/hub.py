@@ -24,7 +24,6 @@ import importlib.util
 import json
 import os
 import secrets
-import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any, Literal
 
 from tre.config import Settings, load_settings
 from tre.workspace.gate.upstream import container_labels
+from tre.workspace.proxy import proxy_command
 
 OPERATOR_SERVICE = "tre-operator"
 PORTAL_SERVICE = "portal"
@@ -110,12 +110,6 @@ def hub_api_url(settings: Settings) -> str | None:
     return str(json.loads(state.read_text())["api_url"])
 
 
-def _proxy_command() -> list[str]:
-    local = Path(sys.executable).parent / "configurable-http-proxy"
-    found = str(local) if local.exists() else shutil.which("configurable-http-proxy")
-    return [found or "configurable-http-proxy"]
-
-
 def configure(c: Any, options_json: str) -> None:
     """Fill the JupyterHub config object `c` (called from the generated config file)."""
     options = HubOptions(**json.loads(options_json))
@@ -128,7 +122,7 @@ def configure(c: Any, options_json: str) -> None:
     c.JupyterHub.hub_bind_url = f"http://{options.gateway}:{options.hub_api_port}"
     c.JupyterHub.hub_connect_url = f"http://{options.gateway}:{options.hub_api_port}"
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{options.proxy_api_port}"
-    c.ConfigurableHTTPProxy.command = _proxy_command()
+    c.ConfigurableHTTPProxy.command = proxy_command(settings)
     c.ConfigurableHTTPProxy.auth_token = _secret_file(directory / "proxy.token")
     c.JupyterHub.db_url = f"sqlite:///{directory / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(directory / "cookie_secret")

@@ -27,6 +27,7 @@ import httpx
 from tre.config import Settings
 from tre.workspace import network
 from tre.workspace.hub import HubOptions, hub_dir, operator_token, write_config
+from tre.workspace.proxy import proxy_command
 
 
 @dataclass
@@ -65,6 +66,7 @@ def running_hub(
     ready_timeout: float = 60,
     with_docker: bool = True,
 ) -> Iterator[RunningHub]:
+    proxy_command(settings)  # a missing proxy is said here, before anything is created
     client = docker.from_env() if with_docker else None
     if client is not None:
         net = network.setup(

@@ -11,8 +11,12 @@ Contract (on top of DockerSpawner's):
   `/home/jovyan`; the project's `workspaces_path/<project>/outputs` at `/home/jovyan/outputs`.
 - All capabilities dropped, no-new-privileges, pids/memory/CPU limits from the settings, the
   internal workspace network only, and the default route deleted once the container runs.
-- `start()` returns only when the server answers, polling briefly itself, so the hub's own
-  (exponential backoff) readiness check succeeds at its first try.
+- `start()` returns only when the server answers: it probes the server's HTTP API itself
+  every `ready_poll_interval` (no Docker call), so the hub's own readiness check (exponential
+  backoff) succeeds at its first try; a container that dies meanwhile is reported by Docker's
+  event stream (`tre.workspace.exits`), not by polling Docker.
+- Starts overlap: Docker calls run on a pool of `docker_threads` threads (DockerSpawner's
+  default is one thread for every call of every start), with as many pooled connections.
 - The URL it returns is the workspace gate's (`gate_url`, `tre.workspace.gate`), never the
   container's: every request from a browser passes the gate, which finds the container by its
   user and project labels. Without a gate configured, no workspace starts. The container gets
@@ -27,16 +31,20 @@ import importlib
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+from docker.utils import kwargs_from_env
 from dockerspawner import DockerSpawner
 from jupyterhub.spawner import SpawnException
-from traitlets import Float, Int, Unicode
+from traitlets import Float, Int, Unicode, default
 
 from tre.config import Settings, load_settings
 from tre.i18n import _
 from tre.workspace import access, network
+from tre.workspace.exits import ContainerExits
 from tre.workspace.limits import workspace_limits
 from tre.workspace.transfer import LIMITS_ENV, Limits
 
@@ -104,6 +112,11 @@ class TreSpawner(DockerSpawner):
         config=True,
         help="The workspace gate's URL (tre.workspace.gate), returned as every server's URL.",
     )
+    docker_threads = Int(
+        32,
+        config=True,
+        help="Threads (and pooled connections) for Docker calls, shared by all starts.",
+    )
     tre_home = Unicode("", config=True, help="TRE_HOME of the settings to use (default: env).")
     access_check = Unicode(
         "tre.workspace.access:start_reasons",
@@ -111,8 +124,33 @@ class TreSpawner(DockerSpawner):
         help="module:function(settings, username, project_id) -> reasons a start is refused.",
     )
 
+    _exits: ContainerExits | None = None
+    _exited: asyncio.Future[int] | None = None  # this start's container exit, once started
+
     def _default_name_template(self) -> str:
         return "{prefix}-{username}--{servername}"
+
+    @default("client_kwargs")
+    def _default_client_kwargs(self) -> dict[str, Any]:
+        return {"max_pool_size": self.docker_threads}
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """One pool for the hub's Docker calls, wide enough for overlapping starts."""
+        cls = type(self)
+        if cls._executor is None:
+            cls._executor = ThreadPoolExecutor(self.docker_threads, "tre-docker")
+        return cls._executor
+
+    @property
+    def exits(self) -> ContainerExits:
+        """The hub's one watcher of workspace containers' exits."""
+        cls = type(self)
+        if cls._exits is None:
+            kwargs = {"version": "auto", **kwargs_from_env(), **self.client_kwargs}
+            client_class = type(self.client)
+            cls._exits = ContainerExits(lambda: client_class(**kwargs), label="tre.workspace=1")
+        return cls._exits
 
     @property
     def settings(self) -> Settings:
@@ -186,9 +224,12 @@ class TreSpawner(DockerSpawner):
         }
         self.notebook_dir = HOME
         checked = time.monotonic()
-        ip, port = await super().start()
-        created = time.monotonic()
-        await self._wait_ready(ip, port)
+        try:
+            ip, port = await super().start()
+            created = time.monotonic()
+            await self._wait_ready(ip, port)
+        finally:
+            self.exits.forget(self.container_id)
         # Where a start's time goes (bench/spawn.py reads this line).
         self.log.info(
             "tre-spawn-timing check=%.3f container=%.3f server=%.3f",
@@ -200,25 +241,26 @@ class TreSpawner(DockerSpawner):
 
     async def start_object(self) -> None:
         """Start the container, then cut its default route before anything can use it."""
+        self._exited = self.exits.watch(self.container_id)  # before it can exit
         await super().start_object()
         info = await self.docker("inspect_container", self.container_id)
         pid = int(info["State"].get("Pid") or 0)
         await asyncio.to_thread(network.remove_default_route, pid)
 
     async def _wait_ready(self, ip: str, port: int) -> None:
-        """Probe the server's API quickly; the hub's check with backoff then passes at once."""
+        """Probe the server's API quickly; the hub's check with backoff then passes at once.
+
+        Returns early when the container exits (Docker's event): the hub then reports it."""
         url = f"http://{ip}:{port}{self.server.base_url if self.server else '/'}api"
         deadline = time.monotonic() + float(self.http_timeout)
         timeout = aiohttp.ClientTimeout(total=1)
+        exited = self._exited or asyncio.get_running_loop().create_future()
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not exited.done():
                 try:
                     async with session.get(url, allow_redirects=False) as resp:
                         if resp.status < 500:
                             return
                 except (aiohttp.ClientError, TimeoutError, OSError):
                     pass
-                status = await self.poll()
-                if status is not None:
-                    return  # exited: let the hub report it
-                await asyncio.sleep(self.ready_poll_interval)
+                await asyncio.wait({exited}, timeout=self.ready_poll_interval)

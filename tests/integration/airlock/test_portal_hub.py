@@ -1,13 +1,12 @@
 """The portal as a JupyterHub managed service: sign-in through the hub's OAuth (HubOAuth).
 
-Runs a real JupyterHub (shared-password authenticator, configurable-http-proxy) on loopback
+Runs a real JupyterHub (shared-password authenticator, the TRE's proxy) on loopback
 with the portal started by the hub as the service `portal`, exactly as in production.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from tre.config import Settings
+from tre.workspace.proxy import proxy_command
 
 World = tuple[Settings, str]
 PASSWORD = "correct-horse-battery"
@@ -32,11 +32,8 @@ def _port() -> int:
 
 @pytest.fixture
 def hub(sqlite_world: World, tmp_path: Path) -> Iterator[str]:
-    local = Path(sys.executable).parent / "configurable-http-proxy"
-    proxy = str(local) if local.exists() else shutil.which("configurable-http-proxy")
-    if proxy is None:
-        pytest.skip("configurable-http-proxy is not installed")
     settings, _project = sqlite_world
+    proxy = proxy_command(settings)[0]  # the hub's own proxy, as `tre up` runs it
     port, hub_port, api_port, portal_port = _port(), _port(), _port(), _port()
     hub_dir = tmp_path / "hub"
     hub_dir.mkdir()

@@ -147,6 +147,17 @@ def test_person_ids_renamed_code_block_approval_until_override(world: World) -> 
     assert "airlock.override" in _audit_actions(settings, rid)
 
 
+def test_a_total_in_another_file_of_the_request_is_differencing(world: World) -> None:
+    settings, _project = world
+    hidden = "region,n\nKanto,7000\nShikoku,<10\nKinki,3600\n"
+    alone = _draft(world, {"by_region.csv": hidden})
+    assert views.show(settings, "lena", alone)["groups"][0]["files"][0]["verdict"] == "pass"
+    rid = _draft(world, {"by_region.csv": hidden, "total.csv": "region,n\nTotal,10608\n"})
+    verdicts = {f["path"]: f for f in views.show(settings, "lena", rid)["groups"][0]["files"]}
+    assert verdicts["total.csv"]["verdict"] == "block"
+    assert {f["rule"] for f in verdicts["total.csv"]["findings"]} >= {"differencing-total"}
+
+
 def test_revoke_stops_downloads(world: World) -> None:
     settings, _project = world
     rid = _draft(world, {"counts.csv": COUNTS})

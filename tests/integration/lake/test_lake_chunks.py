@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import gzip
 import json
+import os
 import shutil
 import stat
 import threading
@@ -142,6 +143,24 @@ def test_a_feed_the_reader_abandons_ends_with_its_block(
         assert not feed.complete
     assert not [t for t in threading.enumerate() if t.name == "tre-feed"]
     assert list(work.iterdir()) == []
+
+
+def test_a_feeder_that_starts_after_its_block_ended_ends_quietly(tmp_path: Path) -> None:
+    """The feeding thread may first run after the block closed the pipe's last read end (a
+    busy machine): it must end without an error and without calling the piece read."""
+    source = tmp_path / "input.ndjson"
+    source.write_bytes(b'{"resourceType": "Patient"}\n' * 100)
+    pipe = tmp_path / "piece.pipe"
+    os.mkfifo(pipe, 0o600)
+    feed = ndjson_chunks.Feed(pipe)
+    feed._stop.set()  # the block has ended; no read end is open
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        ndjson_chunks._feed(fd, 0, source.stat().st_size, feed)
+    finally:
+        os.close(fd)
+    assert feed._error is None
+    assert not feed.complete
 
 
 def test_without_named_pipes_pieces_are_copied_and_removed(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -132,6 +133,17 @@ def test_every_route_of_the_image_is_in_the_documented_table(kernel: Kernel) -> 
     assert not any(
         "terminal" in r["handler"].lower() and not r["handler"].startswith(own) for r in listed
     )
+
+
+def test_the_gate_listens_only_on_loopback(env: HubEnv, token: str) -> None:
+    """Only the proxy reaches the gate: not the workspace network, not other interfaces."""
+    children = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(env.hub.process.pid)],
+                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+    pids = [line.split()[0] for line in children.splitlines() if "tre.workspace.gate" in line]
+    assert len(pids) == 1, children
+    lines = subprocess.run(["ss", "-H", "-ltnp"], capture_output=True, text=True, check=True)
+    listening = {line.split()[3] for line in lines.stdout.splitlines() if f"pid={pids[0]}," in line}
+    assert listening == {f"127.0.0.1:{env.hub.options.gate_port}"}
 
 
 # -- contents: the whole extract as CSV, a 60 MB notebook --------------------------------------

@@ -232,6 +232,35 @@ def test_client_speaks_the_workspace_language(workspace: tuple[Any, str]) -> Non
     assert "管理者" in missing, out
 
 
+def test_pre_check_recognises_outputs_in_the_workspace(workspace: tuple[Any, str]) -> None:
+    """The in-workspace pre-check runs the gate's recognition with only what the image
+    installs: a picture carrying rows after its end, a transposed person table, a rate
+    beside its denominator."""
+    container, _ = workspace
+    script = (
+        "import struct, zlib; from tre import client\n"
+        "def chunk(k, b): return struct.pack('>I', len(b)) + k + b + "
+        "struct.pack('>I', zlib.crc32(k + b))\n"
+        "png = (b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 1, 1, 8, 0, 0, "
+        "0, 0)) + chunk(b'IDAT', zlib.compress(b'\\x00\\x80')) + chunk(b'IEND', b'') + "
+        "b''.join(b'%032x,%d\\n' % (k * 7919, k) for k in range(30)))\n"
+        "open('/tmp/p.png', 'wb').write(png)\n"
+        "open('/tmp/t.csv', 'w').write('attribute,Patient 1,Patient 2,Patient 3\\n"
+        "age,71,64,58\\nsex,F,M,F\\nregion,Kanto,Kinki,Chubu\\n')\n"
+        "open('/tmp/r.csv', 'w').write('group,N,pct\\nold,212,2.4\\nyoung,900,30.1\\n')\n"
+        "for f in ('/tmp/p.png', '/tmp/t.csv', '/tmp/r.csv'):\n"
+        "    r = client.check(f)\n"
+        "    print(r.verdict, sorted({x.rule for x in r.findings if x.severity == 'block'}))\n"
+    )
+    code, output = container.exec_run(["python", "-c", script], user="1000")
+    out = output.decode(errors="replace")
+    assert code == 0, out
+    lines = out.strip().splitlines()[-3:]
+    assert lines[0] == "block ['hidden-data']", out
+    assert lines[1].startswith("block") and "'transposed-persons'" in lines[1], out
+    assert lines[2] == "block ['derived-count']", out
+
+
 def test_analyst_can_save_jupyterlab_settings(api: httpx.Client) -> None:
     """Themes, fonts, the display language: saved in the home, not the root-owned config."""
     theme = {"raw": '{"theme": "JupyterLab Dark"}'}

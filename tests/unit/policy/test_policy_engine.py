@@ -126,11 +126,15 @@ def test_concurrent_decisions_do_not_mix_inputs(settings: Settings) -> None:
 def test_sdc_parameters_by_tier(settings: Settings) -> None:
     standard = policy.sdc_parameters(settings, "standard")
     assert standard == {
+        "profile": "acro",
         "threshold": 10,
         "dominance_n": 2,
         "dominance_k": 0.9,
         "p_ratio": 0.1,
         "min_residual_df": 10,
+        "zeros": "disclosive",
+        "unchecked": "block",
+        "class_share": 0.9,
         "max_file_bytes": 16 * 1024 * 1024,
         "allowed_types": ["csv", "tsv", "txt", "md", "json", "png", "jpeg"],
     }

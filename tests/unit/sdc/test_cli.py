@@ -90,3 +90,17 @@ def test_bad_options_fail_with_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     )
     assert code == 6
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_profile_option_checks_with_another_bodys_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "t.csv", ["g", "n"], [["a", 8], ["b", 1500], ["c", 2500]])
+    code, _out = run(["sdc", "check", str(path), "--json"], capsys)
+    assert code == EXIT_BLOCK  # 8 < 10 under ACRO
+    code, out = run(["sdc", "check", str(path), "--profile", "opensafely", "--json"], capsys)
+    assert code == EXIT_BLOCK and {f["rule"] for f in json.loads(out)["findings"]} == {
+        "rounding-required"
+    }
+    code, _out = run(["sdc", "check", str(path), "--profile", "lenient"], capsys)
+    assert code == 6

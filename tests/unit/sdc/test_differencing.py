@@ -89,3 +89,18 @@ def test_earlier_release_differencing(tmp_path: Path, microdata: pa.Table) -> No
     suppressed[i][1 + j] = "*"
     now = write_csv(tmp_path / "r3.csv", ["prefecture", *cols], suppressed)
     assert (i, cols[j]) in cells_of(check(now, earlier_releases=[earlier]), "differencing-release")
+
+
+def test_suppressed_mean_recovered_from_the_totals_mean(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "m.csv",
+        ["region", "n", "mean_cost"],
+        [["A", 120, 5100.0], ["B", 12, "*"], ["C", 300, 4800.0], ["Total", 432, 4950.0]],
+    )
+    assert cells_of(check(path), "differencing-total") == {(1, "mean_cost")}
+    two = write_csv(
+        tmp_path / "two.csv",
+        ["region", "n", "mean_cost"],
+        [["A", 120, "*"], ["B", 12, "*"], ["C", 300, 4800.0], ["Total", 432, 4950.0]],
+    )
+    assert "differencing-total" not in {f.rule for f in check(two).findings}

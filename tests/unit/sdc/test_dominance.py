@@ -117,3 +117,26 @@ def test_cli_layout_wide_mean_table_from_parquet(tmp_path: Path, microdata: pa.T
     assert cells_of(report, "threshold") == expected
     assert "contributors-unknown" not in rules(report)
     assert np.all([c in ("F", "M") for _r, c in cells_of(report, "threshold")])
+
+
+def test_same_value_and_single_maximum_from_microdata(tmp_path: Path) -> None:
+    """Twelve people in a cell who all paid 500: the mean tells each their own cost; a
+    maximum held by one person is that person's value. Claims of one person count once."""
+    micro = pa.table(
+        {
+            "person_id": [f"p{k}" for k in range(12)] + [f"q{k}" for k in range(12)] + ["q0"],
+            "g": ["a"] * 12 + ["b"] * 13,
+            "cost": [500.0] * 12 + [100.0 + k for k in range(12)] + [40.0],
+        }
+    )
+    table = write_csv(tmp_path / "t.csv", ["g", "mean_cost"], [["a", 500], ["b", 105.0]])
+    found = rules(check(table, microdata=micro, by=["g"], value="cost", stat="mean"))
+    assert found["same-value"] == "block"
+    assert cells_of(
+        check(table, microdata=micro, by=["g"], value="cost", stat="mean"), "same-value"
+    ) == {(0, "mean_cost")}
+    top = write_csv(tmp_path / "m.csv", ["g", "max_cost"], [["a", 500], ["b", 151]])
+    flagged = cells_of(
+        check(top, microdata=micro, by=["g"], value="cost", stat="max"), "single-extreme"
+    )
+    assert flagged == {(1, "max_cost")}  # in a, twelve people share the maximum

@@ -14,7 +14,7 @@ def test_defaults_are_acro_1_0_2() -> None:
     assert (p.threshold, p.nk_n, p.nk_k, p.p_ratio, p.min_residual_df) == (10, 2, 0.9, 0.1, 10)
     assert p.max_file_bytes == 16 * 1024 * 1024
     assert p.allowed_types == {"csv", "tsv", "txt", "md", "json", "png", "jpeg"}
-    assert p.zeros == "sampling"
+    assert p.zeros == "disclosive" and p.unchecked == "block" and p.profile == "acro"
 
 
 def test_policy_data_json_by_tier() -> None:

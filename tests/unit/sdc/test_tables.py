@@ -40,9 +40,10 @@ def test_small_count_flags_the_means_on_its_row(tmp_path: Path) -> None:
     assert cells_of(check(path), "threshold") == {(0, "n"), (0, "mean_cost")}
 
 
-def test_zeros_sampling_versus_structural(tmp_path: Path) -> None:
+def test_zeros_disclosive_sampling_or_structural(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "z.csv", ["group", "a", "b"], [["x", 0, 20], ["y", 30, 40]])
-    assert rules(check(path))["zeros"] == "review"
+    assert rules(check(path))["zeros"] == "block"  # ACRO fails zeros: disclosive by default
+    assert rules(check(path, SdcParams(zeros="sampling")))["zeros"] == "review"
     structural = check(path, SdcParams(zeros="structural"))
     assert rules(structural)["zeros"] == "info"
     assert structural.verdict == "pass"

@@ -38,7 +38,11 @@ def create_app(
 
     async def startup(app: web.Application) -> None:
         await gate.start(app)
-        stop_watching.append(workspaces.watch(asyncio.get_running_loop()))
+        try:
+            stop_watching.append(workspaces.watch(asyncio.get_running_loop()))
+        except Exception as exc:  # no Docker engine (tre up without one): nothing to reach
+            log.warning("docker events unavailable (%s); workspaces are looked up uncached",
+                        type(exc).__name__)  # fmt: skip
         warming.append(asyncio.ensure_future(_warm(client, manifests, settings.workspace_image)))
 
     async def cleanup(app: web.Application) -> None:

@@ -50,7 +50,11 @@ class Workspaces:
         key = (user, project)
         if self.caching and key in self._found:
             return self._found[key]
-        found = await asyncio.to_thread(self._lookup, user, project)
+        try:
+            found = await asyncio.to_thread(self._lookup, user, project)
+        except Exception as exc:  # no engine answers: no workspace is reachable
+            log.warning("cannot look up %s/%s in Docker (%s)", user, project, type(exc).__name__)
+            return None
         if found is not None and self.caching:
             self._found[key] = found
         return found
