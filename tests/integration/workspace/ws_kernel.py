@@ -67,7 +67,10 @@ class Kernel:
         answers: list[dict[str, Any]] = []
         self.ws.settimeout(timeout)
         while True:
-            msg = json.loads(self.ws.recv())
+            raw = self.ws.recv()
+            if not raw:  # a close frame: the other side ended the connection
+                raise websocket.WebSocketConnectionClosedException("the kernel connection closed")
+            msg = json.loads(raw)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             answers.append(msg)
