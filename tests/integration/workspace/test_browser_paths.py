@@ -235,7 +235,9 @@ def test_bulk_printing_is_paused_and_a_huge_output_not_shown(kernel: Kernel) -> 
     assert shown < printed / 4
     # Never more than the burst plus the rate for the time it took (and one message of slack).
     assert shown <= OUTPUT_BURST + OUTPUT_RATE * elapsed + 64 * KIB
-    assert any("Output paused" in t for t in streamed)
+    # Paused once the burst is spent, or (prints batched into one large message on a busy
+    # machine) not shown for its size.
+    assert any("Output paused" in t or "not shown" in t for t in streamed)
 
     big = kernel.execute(
         "from IPython.display import display, HTML\n"

@@ -73,20 +73,32 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         )
         app = create_app(settings, client, net_name, dict(TEST_LABELS))
         port = free_port()
-        loop = asyncio.new_event_loop()
-        runner = web.AppRunner(app)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        # The gate's event loop lives in its own thread: the main thread may already have one
+        # (Playwright's sync API keeps its loop running there for the whole session).
+        ready = threading.Event()
+        loops: list[asyncio.AbstractEventLoop] = []
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            runner = web.AppRunner(app)
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+            loops.append(loop)
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        thread = threading.Thread(target=serve, daemon=True)
         thread.start()
+        assert ready.wait(60), "the gate did not start"
         base = f"http://127.0.0.1:{port}/user/mallory/p-9"
         try:
             _wait_answering(base)
             yield {"base": base, "container": container, "settings": settings}
         finally:
-            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=60)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=30)
+            loops[0].call_soon_threadsafe(loops[0].stop)
+            thread.join(timeout=60)
             for leftover in client.containers.list(all=True, filters={"label": TEST_LABEL_FILTER}):
                 leftover.remove(force=True)
             network.teardown(client, net_name)

@@ -416,7 +416,9 @@ def test_kernel_output_is_capped_and_paused(api: httpx.Client) -> None:
         printed = run("for i in range(20000): print('row-data', i, 'x' * 40)")
         shown = "".join(m["content"]["text"] for m in printed if m["msg_type"] == "stream")  # type: ignore[index]
         assert shown.count("row-data") < 20000 / 2
-        assert "Output paused" in shown
+        # Paused once the burst is spent, or (when the kernel batches prints into one large
+        # message, as it does on a busy machine) not shown for its size.
+        assert "Output paused" in shown or "not shown" in shown
         big = run("from IPython.display import display, HTML; display(HTML('z' * 400_000))")
         kinds = [m["msg_type"] for m in big]
         assert "display_data" not in kinds
