@@ -140,6 +140,7 @@ def main() -> None:
             gateway="",
             hub_api_port=free_port(),
             proxy_api_port=free_port(),
+            gate_port=free_port(),
             auth="shared-password",
             shared_password=secrets.token_hex(8),
             operator_interval_seconds=3600,

@@ -337,6 +337,7 @@ def main() -> None:
             network_name=f"tre-b-{tag}",
             hub_api_port=free_port(),
             proxy_api_port=free_port(),
+            gate_port=free_port(),
             auth="shared-password",
             shared_password=secrets.token_hex(8),
             container_prefix=prefix,

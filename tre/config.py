@@ -143,6 +143,45 @@ class Settings(BaseSettings):
     workspace_mem_limit: str = Field(default="4G", description="Memory limit per workspace.")
     workspace_cpu_limit: float = Field(default=1.0, description="CPU limit per workspace.")
     workspace_pids_limit: int = Field(default=512, description="Process limit per workspace.")
+    workspace_text_max_bytes: int = Field(
+        default=256 * 1024,
+        gt=0,
+        description="Largest code or text file (.py .sql .r .md .txt .json) a workspace "
+        "opens in, or takes from, the browser.",
+    )
+    workspace_notebook_max_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="Largest notebook a workspace opens in, or takes from, the browser.",
+    )
+    workspace_output_max_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest single kernel message (an output: a plot, a table) sent to the "
+        "browser.",
+    )
+    workspace_output_rate_bytes: int = Field(
+        default=32 * 1024,
+        gt=0,
+        description="Kernel output sent to the browser per second, once the burst is spent.",
+    )
+    workspace_output_burst_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        description="Kernel output a workspace may send to the browser at once.",
+    )
+    workspace_transfer_rate_bytes: int = Field(
+        default=64 * 1024,
+        gt=0,
+        description="Other traffic between a workspace and the browser (file contents, "
+        "settings, uploads) per second each way, once the burst is spent; JupyterLab's own "
+        "files are not counted.",
+    )
+    workspace_transfer_burst_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="Other traffic a workspace may exchange with the browser at once.",
+    )
     sources: dict[str, SourceSettings] = Field(
         default={},
         description="Per-source ingestion settings: linkage identifier system, tiers.",

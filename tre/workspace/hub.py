@@ -8,6 +8,10 @@ What it configures:
   approval of sign-ups (`auth="native"`, the default), or JupyterHub's shared-password
   authenticator for tests and demos (`auth="shared-password"`);
 - `TreSpawner` servers on the internal workspace network; the hub API bound on its gateway;
+- the workspace gate (`tre.workspace.gate`, managed service `workspace-gate` on
+  127.0.0.1:`gate_port`), whose address the spawner returns as every server's URL, so the
+  proxy sends all browser traffic for a workspace through it; containers carry their user and
+  project as labels for the gate to find them;
 - managed services: `idle-culler` (jupyterhub-idle-culler, timeout from the settings),
   `tre-operator` (groups from project membership, stops servers that lost their permit or
   member; its token is in `<hub dir>/operator.token` for the CLI), and the portal
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import secrets
 import sys
 from dataclasses import asdict, dataclass, field
@@ -25,10 +30,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tre.config import Settings, load_settings
+from tre.workspace.gate.upstream import container_labels
 from tre.workspace.proxy import proxy_command
 
 OPERATOR_SERVICE = "tre-operator"
 PORTAL_SERVICE = "portal"
+GATE_SERVICE = "workspace-gate"
 
 
 @dataclass
@@ -39,6 +46,7 @@ class HubOptions:
     network_name: str = "tre-workspaces"
     hub_api_port: int = 8081
     proxy_api_port: int = 8001
+    gate_port: int = 8002  # the workspace gate, on 127.0.0.1
     auth: Literal["native", "shared-password"] = "native"
     shared_password: str = ""
     admin_users: list[str] = field(default_factory=lambda: ["admin"])
@@ -161,8 +169,9 @@ def _configure_spawner(c: Any, settings: Settings, options: HubOptions) -> None:
     c.DockerSpawner.remove = True
     c.DockerSpawner.prefix = options.container_prefix
     c.DockerSpawner.extra_create_kwargs = {
-        "labels": {"tre.workspace": "1", **options.container_labels}
+        "labels": {"tre.workspace": "1", **container_labels(), **options.container_labels}
     }
+    c.TreSpawner.gate_url = f"http://127.0.0.1:{options.gate_port}"
     c.Spawner.cmd = ["jupyterhub-singleuser"]
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = 120
@@ -196,6 +205,7 @@ def _configure_services(c: Any, settings: Settings, options: HubOptions, python:
             "environment": {"TRE_HOME": home},
         },
     ]
+    services.append(_gate_service(options, python, home))
     roles: list[dict[str, Any]] = [
         {
             "name": "idle-culler",
@@ -232,3 +242,24 @@ def _configure_services(c: Any, settings: Settings, options: HubOptions, python:
         )
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
+
+
+def _gate_service(options: HubOptions, python: str, home: str) -> dict[str, Any]:
+    """The workspace gate as a managed service: no URL (the proxy routes only servers to
+    it), no role. It reads the same settings as the spawner: every TRE_* variable passes."""
+    labels = [f"--label={k}={v}" for k, v in sorted(options.container_labels.items())]
+    return {
+        "name": GATE_SERVICE,
+        "command": [
+            python,
+            "-m",
+            "tre.workspace.gate",
+            f"--port={options.gate_port}",
+            f"--network={options.network_name}",
+            *labels,
+        ],
+        "environment": {
+            **{k: v for k, v in os.environ.items() if k.startswith(("TRE_", "DOCKER_"))},
+            "TRE_HOME": home,
+        },
+    }

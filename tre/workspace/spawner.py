@@ -17,6 +17,10 @@ Contract (on top of DockerSpawner's):
   event stream (`tre.workspace.exits`), not by polling Docker.
 - Starts overlap: Docker calls run on a pool of `docker_threads` threads (DockerSpawner's
   default is one thread for every call of every start), with as many pooled connections.
+- The URL it returns is the workspace gate's (`gate_url`, `tre.workspace.gate`), never the
+  container's: every request from a browser passes the gate, which finds the container by its
+  user and project labels. Without a gate configured, no workspace starts. The container gets
+  the deployment's limits on what crosses to the browser (`TRE_WORKSPACE_LIMITS`).
 Every step is safe to repeat: a start after a crash removes the stale container first.
 """
 
@@ -41,6 +45,8 @@ from tre.config import Settings, load_settings
 from tre.i18n import _
 from tre.workspace import access, network
 from tre.workspace.exits import ContainerExits
+from tre.workspace.limits import workspace_limits
+from tre.workspace.transfer import LIMITS_ENV, Limits
 
 HOME = "/home/jovyan"
 DATA_DIR = f"{HOME}/data"
@@ -57,7 +63,9 @@ def project_paths(settings: Settings, project_id: str, username: str) -> tuple[P
 LOCALE_CONFIG_DIR = "/etc/jupyter-locale"
 
 
-def workspace_environment(locale: str, project_id: str) -> dict[str, str]:
+def workspace_environment(
+    locale: str, project_id: str, limits: Limits | None = None
+) -> dict[str, str]:
     """The variables a workspace container starts with (no secret, no host path)."""
     env = {
         "JUPYTER_CONFIG_DIR": "/etc/jupyter",
@@ -66,6 +74,8 @@ def workspace_environment(locale: str, project_id: str) -> dict[str, str]:
         "TRE_PROJECT_ID": project_id,
         # The language of the client's messages, descriptions and pre-check findings.
         "TRE_LOCALE": locale,
+        # What the server may hand the browser (tre.workspace.transfer); the gate holds the same.
+        LIMITS_ENV: (limits or Limits()).to_env(),
         "HOME": HOME,
     }
     if locale != "en":  # JupyterLab's own menus in that language, until the analyst changes it
@@ -96,6 +106,11 @@ class TreSpawner(DockerSpawner):
     notebook_gid = Int(1000, config=True, help="gid of the image's notebook user.")
     ready_poll_interval = Float(
         0.05, config=True, help="Seconds between readiness probes of a starting server."
+    )
+    gate_url = Unicode(
+        "",
+        config=True,
+        help="The workspace gate's URL (tre.workspace.gate), returned as every server's URL.",
     )
     docker_threads = Int(
         32,
@@ -148,7 +163,13 @@ class TreSpawner(DockerSpawner):
         return str(self.name or "")
 
     # Start ---------------------------------------------------------------------------
-    async def start(self) -> tuple[str, int]:
+    async def start(self) -> str:  # a URL (JupyterHub also takes an (ip, port) pair)
+        if not self.gate_url:  # fail closed: never hand the hub a container's own address
+            raise SpawnException(
+                _("This workspace cannot start: the TRE's workspace gate is not configured."),
+                reason="gate",
+                status_code=503,
+            )
         began = time.monotonic()
         settings = self.settings
         project_id = self.project_id
@@ -199,7 +220,7 @@ class TreSpawner(DockerSpawner):
         }
         self.environment = {
             **dict(self.environment),  # type: ignore[has-type]
-            **workspace_environment(settings.locale, project_id),
+            **workspace_environment(settings.locale, project_id, workspace_limits(settings)),
         }
         self.notebook_dir = HOME
         checked = time.monotonic()
@@ -216,7 +237,7 @@ class TreSpawner(DockerSpawner):
             created - checked,
             time.monotonic() - created,
         )
-        return ip, port
+        return self.gate_url
 
     async def start_object(self) -> None:
         """Start the container, then cut its default route before anything can use it."""

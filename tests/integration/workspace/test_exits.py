@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import docker
 import pytest
@@ -33,7 +34,10 @@ def test_a_dying_container_resolves_its_watch_with_the_exit_code() -> None:
         return code, still_waiting
 
     try:
-        code, still_waiting = asyncio.run(run())
+        # On a thread of its own: the main thread may already run a loop (Playwright's sync
+        # API keeps one running there for the whole session once a browser test has run).
+        with ThreadPoolExecutor(1) as pool:
+            code, still_waiting = pool.submit(asyncio.run, run()).result()
     finally:
         cleanup_by_label()
     assert code == 3

@@ -7,6 +7,7 @@ test's own Docker network (an unused address, another test container, the gatewa
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -139,6 +140,7 @@ def test_no_tre_secret_or_host_state_reaches_the_container(
         "TRE_OUTPUTS_DIR",
         "TRE_PROJECT_ID",
         "TRE_LOCALE",
+        "TRE_WORKSPACE_LIMITS",
     }
     assert env["TRE_LOCALE"] == settings.locale
     home, outputs = project_paths(settings, "p-1", "alice")
@@ -243,7 +245,12 @@ def test_network_reaches_only_the_hub_api(hub_env: HubEnv, alice_p1: Kernel) -> 
     listener.listen()
     host_port = listener.getsockname()[1]
     accepted: list[object] = []
-    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # closed at the end of the test, still waiting
+            accepted.append(listener.accept())
+
+    threading.Thread(target=accept, daemon=True).start()
     try:
         out = alice_p1.run(
             CONNECT

@@ -114,6 +114,7 @@ def start_hub(
         "network_name": f"tre-t-{tag}",
         "hub_api_port": free_port(),
         "proxy_api_port": free_port(),
+        "gate_port": free_port(),
         "auth": "shared-password",
         "shared_password": PASSWORD,
         "container_prefix": f"tre-t-{tag}",

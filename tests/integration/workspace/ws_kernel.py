@@ -30,6 +30,22 @@ class Kernel:
 
     def run(self, code: str, timeout: float = 60) -> str:
         """Execute `code`; return its printed output; raise KernelError on an exception."""
+        out: list[str] = []
+        error: dict[str, Any] | None = None
+        for msg in self.execute(code, timeout):
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out.append(content["text"])
+            elif kind == "execute_result":
+                out.append(content["data"].get("text/plain", ""))
+            elif kind == "error":
+                error = content
+        if error is not None:
+            raise KernelError(f"{error['ename']}: {error['evalue']}")
+        return "".join(out)
+
+    def execute(self, code: str, timeout: float = 60) -> list[dict[str, Any]]:
+        """Execute `code`; every message answering it, until the kernel is idle again."""
         msg_id = uuid.uuid4().hex
         self.ws.send(
             json.dumps(
@@ -48,25 +64,18 @@ class Kernel:
                 }
             )
         )
-        out: list[str] = []
-        error: dict[str, Any] | None = None
+        answers: list[dict[str, Any]] = []
         self.ws.settimeout(timeout)
         while True:
-            msg = json.loads(self.ws.recv())
+            raw = self.ws.recv()
+            if not raw:  # a close frame: the other side ended the connection
+                raise websocket.WebSocketConnectionClosedException("the kernel connection closed")
+            msg = json.loads(raw)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                out.append(content["text"])
-            elif kind == "execute_result":
-                out.append(content["data"].get("text/plain", ""))
-            elif kind == "error":
-                error = content
-            elif kind == "status" and content["execution_state"] == "idle":
-                break
-        if error is not None:
-            raise KernelError(f"{error['ename']}: {error['evalue']}")
-        return "".join(out)
+            answers.append(msg)
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return answers
 
     def close(self) -> None:
         self.ws.close()

@@ -37,3 +37,18 @@ def test_portal_service_is_registered_with_a_read_only_role(tre_home: Path) -> N
 def test_without_portal_no_portal_service(tre_home: Path) -> None:
     c = _configured(tre_home, portal=False)
     assert PORTAL_SERVICE not in [service["name"] for service in c.JupyterHub.services]
+
+
+def test_every_server_is_reached_through_the_gate(tre_home: Path) -> None:
+    from tre.workspace.hub import GATE_SERVICE
+
+    c = _configured(tre_home, portal=False)
+    gate = next(s for s in c.JupyterHub.services if s["name"] == GATE_SERVICE)
+    assert "url" not in gate  # the proxy routes no path of its own to it
+    assert gate["command"][1:3] == ["-m", "tre.workspace.gate"]
+    assert "--port=8002" in gate["command"]
+    assert c.TreSpawner.gate_url == "http://127.0.0.1:8002"
+    labels = c.DockerSpawner.extra_create_kwargs["labels"]
+    assert labels["tre.workspace.user"] == "{raw_username}"
+    assert labels["tre.workspace.project"] == "{raw_servername}"
+    assert not any(role.get("services") == [GATE_SERVICE] for role in c.JupyterHub.load_roles)

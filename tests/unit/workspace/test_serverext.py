@@ -9,6 +9,7 @@ text files must still open and save.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -24,6 +25,10 @@ import httpx
 import pytest
 
 from tre.workspace.serverext import is_under
+from tre.workspace.transfer import KIB, Limits
+
+# Small enough that the tests reach them quickly; the server reads them from the environment.
+SMALL_LIMITS = Limits(output_burst_bytes=128 * KIB, output_max_bytes=256 * KIB)
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIG_DIR = REPO / "images" / "workspace" / "etc-jupyter"
@@ -84,6 +89,7 @@ def _start_server(root: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str
         PYTHONNOUSERSITE="1",
         TRE_DATA_DIR=str(root / "data"),
         JUPYTER_RUNTIME_DIR=str(root.parent / "runtime"),
+        TRE_WORKSPACE_LIMITS=SMALL_LIMITS.to_env(),
     )
     env.pop("JUPYTER_CONFIG_PATH", None)
     cmd = [
@@ -317,3 +323,109 @@ def test_is_under_compares_whole_path_components() -> None:
     assert is_under("/home/jovyan/data/x", "/home/jovyan/data")
     assert not is_under("/home/jovyan/data2/x", "/home/jovyan/data")
     assert not is_under("/home/jovyan", "/home/jovyan/data")
+
+
+# --- what the browser may have: notebooks and code, within caps ---------------------------
+
+
+def test_only_notebooks_and_code_open_within_their_caps(api: httpx.Client, home: Path) -> None:
+    (home / "work" / "rows.csv").write_text("person,year\n1,1950\n")
+    (home / "work" / "big.txt").write_text("x" * (300 * KIB))
+    (home / "work" / "ok.sql").write_text("select 1;\n")
+    refused = api.get(_contents("work/rows.csv"), params={"content": "1"})
+    assert refused.status_code == 403
+    assert "airlock" in refused.json()["message"]
+    too_big = api.get(_contents("work/big.txt"), params={"content": "1"})
+    assert too_big.status_code == 403
+    assert "256 KiB" in too_big.json()["message"]
+    assert api.get(_contents("work/ok.sql"), params={"content": "1"}).json()["content"] == (
+        "select 1;\n"
+    )
+    listing = api.get(_contents("work"), params={"content": "1"}).json()["content"]
+    assert {i["name"]: i["size"] for i in listing}["big.txt"] == 300 * KIB
+
+
+def test_uploads_take_only_code_within_caps(api: httpx.Client, home: Path) -> None:
+    parquet = base64.b64encode((home / "data" / "x.parquet").read_bytes()).decode()
+    refused = {
+        "work/x.py": {"type": "file", "format": "base64", "content": parquet},
+        "work/in-rows.csv": {"type": "file", "format": "text", "content": "1,1950\n"},
+        "work/part.py": {"type": "file", "format": "base64", "content": "eA==", "chunk": 1},
+        "work/big.md": {"type": "file", "format": "text", "content": "y" * (300 * KIB)},
+    }
+    for path, model in refused.items():
+        response = api.put(_contents(path), json=model)
+        assert response.status_code == 403, path
+        assert not (home / path).exists(), path
+    code = base64.b64encode(b"print('uploaded')\n").decode()
+    accepted = api.put(_contents("work/up.py"), json={"type": "file", "format": "base64",
+                                                      "content": code})  # fmt: skip
+    assert accepted.status_code in (200, 201)
+    assert (home / "work" / "up.py").read_text() == "print('uploaded')\n"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/config/notebook"),
+        ("PUT", "/api/config/notebook"),
+        ("GET", "/api/terminals"),
+        ("POST", "/api/terminals"),
+        ("GET", "/metrics"),
+        ("GET", "/api/spec.yaml"),
+        ("POST", "/api/events"),
+        ("POST", "/lab/api/extensions"),
+        ("POST", "/lab/api/plugins"),
+        ("GET", "/kernelspecs/python3/kernel.json"),
+    ],
+)
+def test_closed_endpoints_answer_403(api: httpx.Client, method: str, path: str) -> None:
+    assert api.request(method, path, json={}).status_code == 403
+
+
+def test_kernel_logos_are_still_served(api: httpx.Client) -> None:
+    assert api.get("/kernelspecs/python3/logo-64x64.png").status_code == 200
+
+
+def test_kernel_output_is_capped_and_paused(api: httpx.Client) -> None:
+    import uuid
+
+    import websocket
+
+    kernel = api.post("/api/kernels", json={}).json()["id"]
+    url = str(api.base_url).replace("http://", "ws://") + f"/api/kernels/{kernel}/channels"
+    ws = websocket.create_connection(url, header=[f"Authorization: token {TOKEN}"], timeout=60)
+
+    def run(code: str) -> list[dict[str, object]]:
+        msg_id = uuid.uuid4().hex
+        header = {"msg_id": msg_id, "msg_type": "execute_request", "username": "t",
+                  "session": uuid.uuid4().hex, "version": "5.3"}  # fmt: skip
+        content = {"code": code, "silent": False, "store_history": False}
+        ws.send(json.dumps({"header": header, "parent_header": {}, "metadata": {},
+                            "content": content, "channel": "shell"}))  # fmt: skip
+        got = []
+        while True:
+            msg = json.loads(ws.recv())
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            got.append(msg)
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return got
+
+    try:
+        printed = run("for i in range(20000): print('row-data', i, 'x' * 40)")
+        shown = "".join(m["content"]["text"] for m in printed if m["msg_type"] == "stream")  # type: ignore[index]
+        assert shown.count("row-data") < 20000 / 2
+        # Paused once the burst is spent, or (when the kernel batches prints into one large
+        # message, as it does on a busy machine) not shown for its size.
+        assert "Output paused" in shown or "not shown" in shown
+        big = run("from IPython.display import display, HTML; display(HTML('z' * 400_000))")
+        kinds = [m["msg_type"] for m in big]
+        assert "display_data" not in kinds
+        assert "not shown" in json.dumps([m["content"] for m in big])
+        pasted = run("x = '" + "q" * (300 * KIB) + "'")
+        assert any(m["msg_type"] == "execute_reply" and m["content"]["status"] == "error"  # type: ignore[index]
+                   for m in pasted)  # fmt: skip
+    finally:
+        ws.close()
+        api.delete(f"/api/kernels/{kernel}")

@@ -1,0 +1,3 @@
+from tre.workspace.gate.server import main
+
+main()
