@@ -26,6 +26,7 @@ from tre.cli import main
 from tre.config import Settings
 from tre.db import User, session_scope
 from tre.db.models import AuditEvent
+from tre.workspace.proxy import proxy_command
 
 World = tuple[Settings, str]
 
@@ -202,11 +203,9 @@ def _port() -> int:
 def hub_api(world: World, tmp_path: Path) -> Iterator[str]:
     """A JupyterHub on loopback (shared-password sign-in, a service that may make users'
     tokens), recorded in TRE_HOME/hub/hub.json where `tre up` records its hub's API."""
-    local = Path(sys.executable).parent / "configurable-http-proxy"
-    proxy = str(local) if local.exists() else shutil.which("configurable-http-proxy")
-    if proxy is None:
-        pytest.skip("configurable-http-proxy is not installed")
     settings, _project = world
+    # The deployment's own proxy (the locked Node one): missing, it is a failure, not a skip.
+    proxy = proxy_command(settings)[0]
     port, hub_port, api_port = _port(), _port(), _port()
     hub_dir = tmp_path / "jupyterhub"
     hub_dir.mkdir()
