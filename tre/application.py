@@ -74,7 +74,7 @@ class Application(BaseModel):
 
     @model_validator(mode="after")
     def _columns_given(self) -> Application:
-        for name, columns in self.datasets.items():
+        for columns in self.datasets.values():
             if not columns:
                 raise PydanticCustomError("no_columns", "a dataset lists no columns")
             if len(set(columns)) != len(columns):
@@ -94,9 +94,7 @@ def _message(error: Any) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     messages = {
         "missing": _("This is required."),
-        "string_too_short": _("Write at least {n} characters.").format(
-            n=ctx.get("min_length", "")
-        ),
+        "string_too_short": _("Write at least {n} characters.").format(n=ctx.get("min_length", "")),
         "string_too_long": _("Write at most {n} characters.").format(n=ctx.get("max_length", "")),
         "too_short": _("Choose at least one."),
         "too_long": _("Name at most {n}.").format(n=ctx.get("max_length", "")),

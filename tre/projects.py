@@ -342,7 +342,9 @@ def hand_over(settings: Settings, actor: str, project_id: str, username: str) ->
         old.role = "analyst"
         _member(project, username).role = "lead"
         session.flush()
-        _audit(session, actor, "project.members.handover", project, member=username, was=old.username)
+        _audit(
+            session, actor, "project.members.handover", project, member=username, was=old.username
+        )
         return summary(project)
 
 

@@ -15,12 +15,18 @@ from tre.db import session_scope
 
 
 def record_event(
-    settings: Settings, action: str, object_type: str, object_id: str, body: dict[str, Any]
+    settings: Settings,
+    action: str,
+    object_type: str,
+    object_id: str,
+    body: dict[str, Any],
+    actor: str | None = None,
 ) -> None:
+    """Append the event as `actor` (default: whoever runs the command)."""
     with session_scope(settings) as session:
         audit.record(
             session,
-            actor=current_actor(),
+            actor=actor or current_actor(),
             action=action,
             object_type=object_type,
             object_id=object_id,

@@ -288,7 +288,10 @@ def test_register_publishes_every_decision(people: Settings, application_file: P
     assert approved["decision"] == "approve" and approved["reasons"] == "Sound."
     assert approved["question_rounds"] == 1 and approved["permit"]["valid_to"] is not None
     assert rejected["decision"] == "reject" and rejected["reasons"] == "no ethics approval"
-    assert rejected["data"] == {"synthea.conditions": ["code"], "synthea.patients": ["birth_month", "sex"]}
+    assert rejected["data"] == {
+        "synthea.conditions": ["code"],
+        "synthea.patients": ["birth_month", "sex"],
+    }
     assert rejected["permit"] is None
     for entry in entries:  # no reviewer, member or applicant is named
         text = json.dumps(entry, default=str)
@@ -438,7 +441,7 @@ def test_permit_terms_narrow_the_application_and_keep_the_datas_tier(
         tmp_path / "a.yaml", {"synthea.patients": ["sex"], "registry.genomes": ["variant"]}
     )
     projects.apply(people, "lena", path)
-    with pytest.raises(PolicyDenied, match="dataset synthea.conditions was not"):
+    with pytest.raises(PolicyDenied, match=r"dataset synthea\.conditions was not"):
         projects.approve(people, "appy", "p-1", grant={"synthea.conditions": ["code"]})
     with pytest.raises(PolicyDenied, match="needs the high tier"):
         projects.approve(people, "appy", "p-1", tier="standard")
@@ -451,9 +454,7 @@ def test_permit_terms_narrow_the_application_and_keep_the_datas_tier(
     assert result["permit"]["valid_from"] == date(2030, 1, 1)
 
 
-def test_the_team_joins_as_analysts_and_needs_accounts(
-    people: Settings, tmp_path: Path
-) -> None:
+def test_the_team_joins_as_analysts_and_needs_accounts(people: Settings, tmp_path: Path) -> None:
     import yaml
     from governance_world import application_yaml
 

@@ -25,7 +25,9 @@ def upgrade() -> None:
     with op.batch_alter_table("projects") as batch:
         for name in ("purpose_description", "expected_outputs"):
             batch.add_column(sa.Column(name, sa.Text(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("lawful_basis", sa.String(40), nullable=False, server_default=""))
+        batch.add_column(
+            sa.Column("lawful_basis", sa.String(40), nullable=False, server_default="")
+        )
         batch.add_column(
             sa.Column("proposed_tier", sa.String(20), nullable=False, server_default="standard")
         )
