@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from tre import projects
 from tre.airlock import views
 from tre.errors import InputError
+from tre.extract.transparency import public_register
 from tre.i18n import _
 from tre.users import check_username
 from tre.web.auth import TEST_COOKIE
@@ -40,7 +40,7 @@ def register(request: Request) -> HTMLResponse:
     return p.render_public(
         request,
         "register.html",
-        lambda: {"projects": projects.register(p.settings), "releases": views.register(p.settings)},
+        lambda: {"projects": public_register(p.settings), "releases": views.register(p.settings)},
     )
 
 
