@@ -41,6 +41,9 @@ from tre.users import actor_document
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O, U
 CODE_LENGTH = 12
 _SAME_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+# (client, window) whose limited attempts this process has audited: once each, not per request.
+_LIMITED_AUDITED: set[tuple[str, int]] = set()
+_LIMITED_LOCK = threading.Lock()
 
 
 def _key(settings: Settings) -> bytes:
@@ -94,10 +97,6 @@ def issue_code(settings: Settings, actor: str, source: str, identifier: str) -> 
 class OneTimeCodes:
     """`IdentityProvider` by one-time code: credentials `{"code": ...}`."""
 
-    def __init__(self) -> None:
-        self._limited_audited: set[tuple[str, int]] = set()
-        self._lock = threading.Lock()
-
     def verify(
         self, settings: Settings, credentials: Mapping[str, str], client: str
     ) -> VerifiedPerson:
@@ -105,55 +104,60 @@ class OneTimeCodes:
         who = client_key(settings, client)
         now = datetime.now(UTC)
         window = timedelta(minutes=settings.patient_attempt_window_minutes)
-        with session_scope(settings) as session:
+        person: VerifiedPerson | None = None
+        with session_scope(settings) as session:  # committed, whatever the answer
             retry_at = _limited(settings, session, who, now, window)
             if retry_at is not None:
-                self._audit_limited(settings, session, who, now, window)
-                raise RateLimited(
-                    _("Too many attempts with a wrong code. Try again later."), retry_at
-                )
-            row = None
-            if len(code) == CODE_LENGTH and all(c in ALPHABET for c in code):
-                row = session.execute(
-                    select(PatientCode).where(
-                        PatientCode.code_hash == _hash(settings, "code", code)
-                    )
-                ).scalar_one_or_none()
-            ok = row is not None and row.used_at is None and row.expires_at > now
-            session.add(PatientAttempt(at=now, client=who, ok=ok))
-            if not ok or row is None:
-                audit.record(
-                    session, actor="patient", action="patient.signin", object_type="client",
-                    object_id=who, body={"ok": False},
-                )  # fmt: skip
-                failed = True
+                self._audit_limited(session, who, now, window)
             else:
-                row.used_at = now
-                audit.record(
-                    session, actor=f"patient:{row.id}", action="patient.signin",
-                    object_type="patient_code", object_id=row.id, body={"ok": True},
-                )  # fmt: skip
-                failed = False
-                person = VerifiedPerson(row.source, row.person_id, row.id)
-        if failed:  # outside the transaction: the failed attempt is committed
+                person = _check(settings, session, code, who, now)
+        if retry_at is not None:
+            raise RateLimited(_("Too many attempts with a wrong code. Try again later."), retry_at)
+        if person is None:
             raise IdentityRefused(
                 _("That code does not work. Codes work once and for a limited time."),
                 hint=_("Check what you typed, or ask your data holder for a new code."),
             )
         return person
 
-    def _audit_limited(
-        self, settings: Settings, session: Session, who: str, now: datetime, window: timedelta
-    ) -> None:
+    def _audit_limited(self, session: Session, who: str, now: datetime, window: timedelta) -> None:
         slot = (who, int(now.timestamp() // window.total_seconds()))
-        with self._lock:
-            if slot in self._limited_audited:
+        with _LIMITED_LOCK:
+            if slot in _LIMITED_AUDITED:
                 return
-            self._limited_audited.add(slot)
+            for old in [x for x in _LIMITED_AUDITED if x[1] < slot[1]]:  # past windows
+                _LIMITED_AUDITED.discard(old)
+            _LIMITED_AUDITED.add(slot)
         audit.record(
             session, actor="patient", action="patient.signin_limited", object_type="client",
             object_id=who, body={},
         )  # fmt: skip
+
+
+def _check(
+    settings: Settings, session: Session, code: str, who: str, now: datetime
+) -> VerifiedPerson | None:
+    """The person `code` proves (using it up), or None; the attempt is recorded and audited."""
+    row = None
+    if len(code) == CODE_LENGTH and all(c in ALPHABET for c in code):
+        digest = _hash(settings, "code", code)
+        row = session.execute(
+            select(PatientCode).where(PatientCode.code_hash == digest)
+        ).scalar_one_or_none()
+    ok = row is not None and row.used_at is None and row.expires_at > now
+    session.add(PatientAttempt(at=now, client=who, ok=ok))
+    if row is None or not ok:
+        audit.record(
+            session, actor="patient", action="patient.signin", object_type="client",
+            object_id=who, body={"ok": False},
+        )  # fmt: skip
+        return None
+    row.used_at = now
+    audit.record(
+        session, actor=f"patient:{row.id}", action="patient.signin",
+        object_type="patient_code", object_id=row.id, body={"ok": True},
+    )  # fmt: skip
+    return VerifiedPerson(row.source, row.person_id, row.id)
 
 
 def _limited(
