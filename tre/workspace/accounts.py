@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 
 from tre import audit, policy
 from tre.config import Settings
@@ -41,7 +42,7 @@ def _has_accounts(settings: Settings) -> bool:
     try:
         with engine.connect() as conn:
             found = conn.execute(
-                text("SELECT name FROM sqlite_master WHERE type='table' AND name='users_info'")
+                sql("SELECT name FROM sqlite_master WHERE type='table' AND name='users_info'")
             ).first()
             return found is not None
     finally:
@@ -57,7 +58,7 @@ def account_states(settings: Settings) -> dict[str, dict[str, bool]] | None:
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                text("SELECT username, is_authorized, has_2fa FROM users_info")
+                sql("SELECT username, is_authorized, has_2fa FROM users_info")
             ).all()
     finally:
         engine.dispose()
@@ -88,7 +89,7 @@ def reset_second_factor(settings: Settings, actor: str, username: str) -> dict[s
         try:
             with engine.begin() as conn:
                 changed = conn.execute(
-                    text("UPDATE users_info SET otp_secret = :s, has_2fa = 1 WHERE username = :u"),
+                    sql("UPDATE users_info SET otp_secret = :s, has_2fa = 1 WHERE username = :u"),
                     {"s": secret, "u": username},
                 ).rowcount
         finally:

@@ -71,9 +71,7 @@ def patient_ids(template: Path, n: int = 3) -> list[str]:
         return [json.loads(next(fh))["id"] for _ in range(n)]
 
 
-def client(
-    settings: Settings, user: str | None = None, peer: str = "127.0.0.1"
-) -> TestClient:
+def client(settings: Settings, user: str | None = None, peer: str = "127.0.0.1") -> TestClient:
     """A browser on the portal; by default behind the hub's proxy (a loopback peer)."""
     c = TestClient(create_app(settings), client=(peer, 50000))
     if user:

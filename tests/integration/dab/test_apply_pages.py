@@ -71,7 +71,7 @@ def test_bad_input_is_shown_next_to_each_field_and_nothing_is_saved(world: Setti
     # The same problems in Japanese for a Japanese reader.
     lena.cookies.set("tre_lang", "ja")
     ja = submit(lena, bad)
-    assert "必須" in ja.text
+    assert "入力してください。" in ja.text and "20 文字以上で書いてください。" in ja.text
 
 
 def test_an_unknown_team_member_is_refused_next_to_the_team_field(world: Settings) -> None:
