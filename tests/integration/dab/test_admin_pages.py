@@ -87,7 +87,6 @@ def test_accounts_form_errors_and_a_new_account(world: Settings) -> None:
 def test_resetting_a_second_factor_takes_effect_at_the_hub(world: Settings) -> None:
     import onetimepass
     from jupyterhub import orm
-    from nativeauthenticator.orm import UserInfo
 
     from tre.workspace.auth import TreNativeAuthenticator
     from tre.workspace.demo import hub_accounts
