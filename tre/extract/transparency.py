@@ -69,6 +69,9 @@ def person_uses(session: Session, pseudonym: str) -> list[dict[str, Any]]:
             "purpose": project.purpose,
             "status": project.status,
             "period": {"start": project.period_start, "end": project.period_end},
+            "permit": None
+            if project.permit is None
+            else {"valid_from": project.permit.valid_from, "valid_to": project.permit.valid_to},
             "first_included": first,
             "last_included": last,
         }

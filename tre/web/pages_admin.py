@@ -180,12 +180,14 @@ async def revoke(request: Request, project_id: str) -> Response:
 
 
 @router.get("/admin/jobs/{job_id}", response_class=HTMLResponse)
-def job(request: Request, job_id: str) -> HTMLResponse:
+def job(request: Request, job_id: str, follow: str = "") -> HTMLResponse:
+    """The job's progress; it reloads itself only when the reader asked it to (`follow`):
+    a page that changes by itself is hard to read with a screen reader."""
     p, user = require_admin(request)
     found = p.jobs.get(job_id, user)
     if found is None:
         raise NotFound(_("There is no such job (jobs are kept until the portal restarts)."))
-    return p.render(request, "job.html", job=found)
+    return p.render(request, "job.html", job=found, follow=bool(follow))
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)

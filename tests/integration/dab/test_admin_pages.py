@@ -22,7 +22,7 @@ def approved(world: Settings) -> None:
 def wait_for_job(c, url: str) -> str:  # type: ignore[no-untyped-def]
     """Read the job's page as a browser would (it reloads itself) until the job ended."""
     for _ in range(600):
-        page = c.get(url).text
+        page = c.get(url + "?follow=1").text
         if 'http-equiv="refresh"' not in page:
             return page
         time.sleep(0.1)
