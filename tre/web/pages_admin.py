@@ -54,6 +54,7 @@ def _stages(p: Any) -> dict[str, dict[str, Any]]:
                 **lifecycle(project.permit, today, warning),
                 "built_at": build.built_at if build else None,
                 "optouts_as_of": build.optouts_as_of if build else None,
+                "cohort_filter": project.permit.cohort_filter if project.permit else None,
             }
         return found
 
