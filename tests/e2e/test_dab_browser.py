@@ -154,7 +154,8 @@ def _hub_user(browser: Any, base: str, user: str) -> Any:
     try:
         page.wait_for_selector("#whoami", timeout=20_000)
     except Exception:
-        raise AssertionError(f"not signed in to the portal at {page.url}: {page.content()[:1500]}") from None
+        content = page.content()[:1500]
+        raise AssertionError(f"not signed in to the portal at {page.url}: {content}") from None
     assert page.inner_text("#whoami") == user
     return page
 
@@ -162,7 +163,7 @@ def _hub_user(browser: Any, base: str, user: str) -> Any:
 def test_apply_ask_answer_approve_provision_and_start_the_workspace(
     browser: Any, hub_site: Any, tmp_path: Path
 ) -> None:
-    settings, hub = hub_site
+    _settings, hub = hub_site
     base = hub.public_url
     portal = f"{base}/services/portal"
     shots = Shots(tmp_path)
@@ -323,7 +324,8 @@ def test_a_patient_sees_their_use_and_opts_out(
     accessible(hosp)
     hosp.context.close()
 
-    patient = browser.new_context(viewport={"width": 1100, "height": 800}, locale="ja-JP").new_page()
+    context = browser.new_context(viewport={"width": 1100, "height": 800}, locale="ja-JP")
+    patient = context.new_page()
     patient.goto(f"{base}/patients")
     patient.fill("#f-code", "ABCD-EFGH-JKMN")
     patient.click("#check-code")
@@ -346,7 +348,7 @@ def test_a_patient_sees_their_use_and_opts_out(
 
 
 def test_an_admin_adds_an_account(browser: Any, site: Any, tmp_path: Path) -> None:
-    settings, base = site
+    _settings, base = site
     shots = Shots(tmp_path)
     ada = _signed_in(browser, base, "ada")
     ada.goto(f"{base}/admin/users")
