@@ -240,8 +240,68 @@ class Settings(BaseSettings):
         "Read from tre.toml only, never from the environment. Without a mapping, a command "
         "acts only with a hub API token in TRE_HUB_TOKEN.",
     )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA time zone in which the portal and notices show dates and times "
+        "(e.g. Asia/Tokyo).",
+    )
+    permit_warning_days: list[int] = Field(
+        default=[30, 7],
+        description="Days before a permit's last day when its members are warned (a notice, "
+        "and an e-mail when SMTP is set).",
+    )
+    portal_url: str = Field(
+        default="",
+        description="The portal's address as people reach it (e.g. "
+        "https://tre.example.org/services/portal), for links in e-mails; none when empty.",
+    )
+    smtp_host: str = Field(
+        default="", description="SMTP server for notices by e-mail; empty sends no e-mail."
+    )
+    smtp_port: int = Field(default=587, description="Port of the SMTP server.")
+    smtp_starttls: bool = Field(
+        default=True, description="Use STARTTLS with the SMTP server (off only on a trusted host)."
+    )
+    smtp_username: str = Field(default="", description="SMTP user name, if it needs one.")
+    smtp_password_file: Path | None = Field(
+        default=None, description="File holding the SMTP password (kept out of tre.toml)."
+    )
+    smtp_sender: str = Field(
+        default="tre@localhost", description="The From address of notice e-mails."
+    )
+    patient_code_days: int = Field(
+        default=30, ge=1, le=365, description="Days a patient's one-time code stays valid."
+    )
+    patient_session_minutes: int = Field(
+        default=15, ge=1, le=240, description="Minutes a patient stays signed in after a code."
+    )
+    patient_attempts_per_client: int = Field(
+        default=5,
+        ge=1,
+        description="Failed code attempts one client may make per window before it must wait.",
+    )
+    patient_attempts_total: int = Field(
+        default=200,
+        ge=1,
+        description="Failed code attempts from all clients together per window before every "
+        "attempt must wait (bounds guessing from many addresses).",
+    )
+    patient_attempt_window_minutes: int = Field(
+        default=15, ge=1, description="The window over which failed code attempts are counted."
+    )
 
-    @field_validator("hub_port", "portal_port")
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone name such as Asia/Tokyo or UTC") from None
+        return value
+
+    @field_validator("hub_port", "portal_port", "smtp_port")
     @classmethod
     def _port_in_range(cls, value: int) -> int:
         if not 1 <= value <= 65535:

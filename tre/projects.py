@@ -1,8 +1,14 @@
-"""Projects: apply, decide, revoke, members, and the public register.
+"""Projects: apply, questions and answers, decide, revoke, members, and the public register.
 
 Every function asks the policy first (`tre.policy.require`), then changes state and
 records an audit event in the same transaction. `policy_input` builds the policy's view of
 an actor and a project, for other services (extract, workspace, airlock) to extend.
+
+An application's life: `submitted` -> `returned` (the review body asked questions) ->
+`submitted` (the applicant answered) ... -> `approved` (a permit is issued) or `rejected`;
+an approved project can be `revoked`. Members change only explicitly: adding someone who is
+already a member is refused, a role changes with `set_role`, and the lead changes only by
+`hand_over` to another member, so a project always has exactly one lead.
 """
 
 from __future__ import annotations
@@ -16,7 +22,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tre import audit, policy
-from tre.application import check_against_catalogue, read_application
+from tre.application import (
+    TIER_ORDER,
+    Application,
+    check_against_catalogue,
+    data_tier,
+    read_application,
+)
 from tre.config import Settings
 from tre.db import Member, Permit, Project, ProjectDecision, ProjectStatus, session_scope
 from tre.errors import InputError, NotFound
@@ -62,33 +74,125 @@ def policy_input(
 
 def apply(settings: Settings, actor: str, path: Path) -> dict[str, Any]:
     """Submit an application from a YAML file; the applicant becomes the project's lead."""
-    application = read_application(path)
+    return submit_application(settings, actor, read_application(path))
+
+
+def _team_document(session: Session, team: list[str]) -> list[dict[str, Any]]:
+    return [actor_document(session, username) for username in team]
+
+
+def submit_application(settings: Settings, actor: str, application: Application) -> dict[str, Any]:
+    """Create a submitted project from a validated application (the YAML file's or the
+    portal's form): the applicant leads it, the team join as analysts."""
     tier = check_against_catalogue(settings, application)
     with session_scope(settings) as session:
-        policy.require(settings, "project.apply", policy_input(session, actor))
+        team = _team_document(session, application.team)
+        policy.require(settings, "project.apply", policy_input(session, actor, team=team))
         audit.lock_chain(session)  # concurrent applications get distinct numbers
         number = (session.execute(select(func.max(Project.number))).scalar() or 0) + 1
         project = Project(
             id=f"p-{number}",
             number=number,
-            title=application.title,
-            lay_summary=application.lay_summary,
-            purpose=application.purpose.value,
-            organisation=application.organisation,
-            requested=application.datasets,
-            period_start=application.period.start,
-            period_end=application.period.end,
             status=ProjectStatus.SUBMITTED.value,
             tier=tier,
             applicant=actor,
             pseudonym_secret=secrets.token_bytes(32),
         )
+        _set_application(project, application)
         session.add(project)
         session.add(Member(project=project, username=actor, role="lead", added_by=actor))
+        for username in application.team:
+            session.add(Member(project=project, username=username, role="analyst", added_by=actor))
         session.flush()
         _audit(
             session, actor, "project.apply", project,
             datasets=application.datasets, purpose=project.purpose, tier=tier,
+            team=application.team,
+        )  # fmt: skip
+        return summary(project)
+
+
+def _set_application(project: Project, application: Application) -> None:
+    project.title = application.title
+    project.lay_summary = application.lay_summary
+    project.purpose = application.purpose.value
+    project.purpose_description = application.purpose_description
+    project.lawful_basis = application.lawful_basis.value
+    project.expected_outputs = application.expected_outputs
+    project.proposed_tier = application.tier
+    project.organisation = application.organisation
+    project.requested = application.datasets
+    project.period_start = application.period.start
+    project.period_end = application.period.end
+
+
+def application_of(project: Project) -> dict[str, Any]:
+    """The project's application in the schema's shape (what `to_yaml` writes)."""
+    analysts = [m.username for m in project.members if m.role == "analyst"]
+    return {
+        "title": project.title,
+        "organisation": project.organisation,
+        "lay_summary": project.lay_summary,
+        "purpose": project.purpose,
+        "purpose_description": project.purpose_description,
+        "lawful_basis": project.lawful_basis,
+        "datasets": project.requested,
+        "expected_outputs": project.expected_outputs,
+        "team": analysts,
+        "period": {"start": project.period_start, "end": project.period_end},
+        "tier": project.proposed_tier,
+    }
+
+
+def current_application(settings: Settings, actor: str, project_id: str) -> Application:
+    """The project's application as it stands, for someone who may see the project."""
+    with session_scope(settings) as session:
+        project = get_project(session, project_id)
+        policy.require(settings, "project.view", policy_input(session, actor, project))
+        return Application.model_validate(application_of(project))
+
+
+def ask(settings: Settings, actor: str, project_id: str, question: str) -> dict[str, Any]:
+    """The review body asks the applicant questions: the application goes back to them."""
+    question = question.strip()
+    with session_scope(settings) as session:
+        project = get_project(session, project_id)
+        policy.require(
+            settings, "project.ask", policy_input(session, actor, project, text=question)
+        )
+        _decide(session, project, actor, "ask", question, ProjectStatus.RETURNED)
+        return summary(project)
+
+
+def resubmit(
+    settings: Settings, actor: str, project_id: str, application: Application, answer: str
+) -> dict[str, Any]:
+    """The applicant answers the questions, with the application as it now stands."""
+    answer = answer.strip()
+    tier = check_against_catalogue(settings, application)
+    with session_scope(settings) as session:
+        project = get_project(session, project_id)
+        team = _team_document(session, application.team)
+        document = policy_input(session, actor, project, text=answer, team=team)
+        policy.require(settings, "project.resubmit", document)
+        before = application_of(project)
+        _set_application(project, application)
+        project.tier = tier
+        lead = next(m.username for m in project.members if m.role == "lead")
+        wanted = set(application.team) - {lead}
+        for member in list(project.members):
+            if member.role == "analyst" and member.username not in wanted:
+                project.members.remove(member)
+        present = {m.username for m in project.members}
+        for username in application.team:
+            if username not in present:
+                project.members.append(Member(username=username, role="analyst", added_by=actor))
+        session.flush()
+        after = application_of(project)
+        changed = sorted(k for k in after if after[k] != before[k])
+        _decide(
+            session, project, actor, "answer", answer, ProjectStatus.SUBMITTED,
+            action="project.resubmit", changed=changed,
         )  # fmt: skip
         return summary(project)
 
@@ -101,23 +205,33 @@ def approve(
     reason: str = "",
     valid_from: date | None = None,
     cohort_filter: str | None = None,
+    grant: dict[str, list[str]] | None = None,
+    tier: str | None = None,
 ) -> dict[str, Any]:
-    """Approve an application and issue its permit for the requested datasets.
+    """Approve an application and issue its permit on these terms.
 
-    `cohort_filter` (a SQL condition on the granted patient columns, already checked with
+    `grant` (default: what was applied for) may only narrow the application; `tier` (default:
+    the project's) may not be below what the granted data needs. `cohort_filter` (a SQL
+    condition on the granted patient columns, already checked with
     `tre.extract.service.checked_cohort_filter`) restricts the permit to matching persons.
     """
     cohort_filter = cohort_filter or None  # "" is no filter
     with session_scope(settings) as session:
         project = get_project(session, project_id)
+        granted = {k: list(v) for k, v in (grant or project.requested).items()}
+        needed = data_tier(settings, granted) if granted else "standard"
+        chosen = tier or max(project.tier, needed, key=TIER_ORDER.index)
         start = valid_from or max(project.period_start, datetime.now(UTC).date())
         end = valid_to or project.period_end
         permit = {
-            "grant": project.requested,
+            "grant": granted,
+            "requested": project.requested,
             "valid_from": start.isoformat(),
             "valid_to": end.isoformat(),
             "revoked": False,
             "cohort_filter": cohort_filter,
+            "tier": chosen,
+            "required_tier": needed,
         }
         policy.require(
             settings, "project.approve", policy_input(session, actor, project, permit=permit)
@@ -125,17 +239,19 @@ def approve(
         session.add(
             Permit(
                 project=project,
-                grant=project.requested,
+                grant=granted,
                 valid_from=start,
                 valid_to=end,
                 cohort_filter=cohort_filter,
+                tier=chosen,
                 created_by=actor,
             )
         )
+        project.tier = chosen
         _decide(
             session, project, actor, "approve", reason, ProjectStatus.APPROVED,
-            valid_from=permit["valid_from"], valid_to=permit["valid_to"], grant=project.requested,
-            cohort_filter=permit["cohort_filter"],
+            valid_from=permit["valid_from"], valid_to=permit["valid_to"], grant=granted,
+            cohort_filter=permit["cohort_filter"], tier=chosen,
         )  # fmt: skip
         return summary(project)
 
@@ -143,7 +259,8 @@ def approve(
 def reject(settings: Settings, actor: str, project_id: str, reason: str = "") -> dict[str, Any]:
     with session_scope(settings) as session:
         project = get_project(session, project_id)
-        policy.require(settings, "project.reject", policy_input(session, actor, project))
+        document = policy_input(session, actor, project, text=reason.strip())
+        policy.require(settings, "project.reject", document)
         _decide(session, project, actor, "reject", reason, ProjectStatus.REJECTED)
         return summary(project)
 
@@ -168,15 +285,17 @@ def _decide(
     kind: str,
     reason: str,
     status: ProjectStatus,
+    action: str = "",
     **body: Any,
 ) -> None:
-    """Record a decision on a project, move it to `status`, and audit it as `project.<kind>`."""
+    """Record a decision on a project, move it to `status`, and audit it as `action`
+    (default `project.<kind>`)."""
     now = datetime.now(UTC)
     session.add(ProjectDecision(project=project, kind=kind, actor=actor, reason=reason, at=now))
     project.status = status.value
     project.decided_at = now
     session.flush()
-    _audit(session, actor, f"project.{kind}", project, **body, reason=reason)
+    _audit(session, actor, action or f"project.{kind}", project, **body, reason=reason)
 
 
 def _audit(session: Session, actor: str, action: str, project: Project, **body: Any) -> None:
@@ -189,39 +308,75 @@ def _audit(session: Session, actor: str, action: str, project: Project, **body: 
 def add_member(
     settings: Settings, actor: str, project_id: str, username: str, role: str
 ) -> dict[str, Any]:
+    """Add `username` with `role`. Someone already a member is refused: a role changes only
+    with `set_role`, the lead only with `hand_over`."""
     with session_scope(settings) as session:
         project = get_project(session, project_id)
-        member_doc = actor_document(session, username) | {"role": role}
-        policy.require(
-            settings,
-            "project.members.add",
-            policy_input(session, actor, project, member=member_doc),
-        )
-        existing = next((m for m in project.members if m.username == username), None)
-        if existing is not None:
-            existing.role = role
-        else:
-            project.members.append(Member(username=username, role=role, added_by=actor))
+        _require_member_action(settings, session, actor, project, "add", username, role)
+        project.members.append(Member(username=username, role=role, added_by=actor))
         session.flush()
         _audit(session, actor, "project.members.add", project, member=username, role=role)
+        return summary(project)
+
+
+def set_role(
+    settings: Settings, actor: str, project_id: str, username: str, role: str
+) -> dict[str, Any]:
+    """Change a member's role (never to or from lead: see `hand_over`)."""
+    with session_scope(settings) as session:
+        project = get_project(session, project_id)
+        _require_member_action(settings, session, actor, project, "role", username, role)
+        member = _member(project, username)
+        old, member.role = member.role, role
+        session.flush()
+        _audit(session, actor, "project.members.role", project, member=username, role=role, was=old)
+        return summary(project)
+
+
+def hand_over(settings: Settings, actor: str, project_id: str, username: str) -> dict[str, Any]:
+    """Make `username` (an analyst member) the lead; the old lead stays as an analyst."""
+    with session_scope(settings) as session:
+        project = get_project(session, project_id)
+        _require_member_action(settings, session, actor, project, "handover", username, "lead")
+        old = next(m for m in project.members if m.role == "lead")
+        old.role = "analyst"
+        _member(project, username).role = "lead"
+        session.flush()
+        _audit(
+            session, actor, "project.members.handover", project, member=username, was=old.username
+        )
         return summary(project)
 
 
 def remove_member(settings: Settings, actor: str, project_id: str, username: str) -> dict[str, Any]:
     with session_scope(settings) as session:
         project = get_project(session, project_id)
-        policy.require(
-            settings,
-            "project.members.remove",
-            policy_input(session, actor, project, member={"username": username}),
-        )
-        member = next((m for m in project.members if m.username == username), None)
-        if member is None:
-            raise InputError(_("That user is not a member of this project."))
-        project.members.remove(member)
+        _require_member_action(settings, session, actor, project, "remove", username)
+        project.members.remove(_member(project, username))
         session.flush()
         _audit(session, actor, "project.members.remove", project, member=username)
         return summary(project)
+
+
+def _member(project: Project, username: str) -> Member:
+    found = next((m for m in project.members if m.username == username), None)
+    if found is None:
+        raise InputError(_("That user is not a member of this project."))
+    return found
+
+
+def _require_member_action(
+    settings: Settings,
+    session: Session,
+    actor: str,
+    project: Project,
+    action: str,
+    username: str,
+    role: str = "",
+) -> None:
+    member_doc = actor_document(session, username) | {"role": role}
+    document = policy_input(session, actor, project, member=member_doc)
+    policy.require(settings, f"project.members.{action}", document)
 
 
 def summary(project: Project) -> dict[str, Any]:
@@ -234,10 +389,15 @@ def summary(project: Project) -> dict[str, Any]:
         "purpose": project.purpose,
         "organisation": project.organisation,
         "lay_summary": project.lay_summary,
+        "purpose_description": project.purpose_description,
+        "lawful_basis": project.lawful_basis,
+        "expected_outputs": project.expected_outputs,
+        "proposed_tier": project.proposed_tier,
         "applicant": project.applicant,
         "tier": project.tier,
         "datasets": project.requested,
         "period": {"start": project.period_start, "end": project.period_end},
+        "created_at": project.created_at,
         "members": [{"username": m.username, "role": m.role} for m in project.members],
         "decisions": [
             {"kind": d.kind, "actor": d.actor, "at": d.at, "reason": d.reason}
@@ -252,6 +412,7 @@ def summary(project: Project) -> dict[str, Any]:
             "revoked_at": permit.revoked_at,
             "revoked_reason": permit.revoked_reason,
             "cohort_filter": permit.cohort_filter,
+            "tier": permit.tier or project.tier,
         },
     }
 
@@ -280,29 +441,51 @@ def list_projects(settings: Settings, actor: str) -> list[dict[str, Any]]:
 LIST_FIELDS = ("id", "title", "status", "purpose", "organisation", "tier")
 
 
+PUBLISHED = (ProjectStatus.APPROVED, ProjectStatus.REJECTED, ProjectStatus.REVOKED)
+
+
 def register(settings: Settings) -> list[dict[str, Any]]:
-    """The public register: approved projects (and revoked ones, marked), no login needed."""
+    """The public register of decisions (審査内容と結果の公表), no login needed: every
+    decided application with its purpose, the data used (granted, or asked for when
+    rejected), the permit period, and a summary of the review (when it was submitted, how
+    many rounds of questions, the decision, its date and reasons). Names no reviewer."""
     policy.require(settings, "register.view", {})
     with session_scope(settings) as session:
         projects = session.execute(
             select(Project)
-            .where(Project.status.in_([ProjectStatus.APPROVED.value, ProjectStatus.REVOKED.value]))
+            .where(Project.status.in_([status.value for status in PUBLISHED]))
             .order_by(Project.number)
         ).scalars()
-        entries = []
-        for project in projects:
-            approved = next((d.at for d in project.decisions if d.kind == "approve"), None)
-            entries.append(
-                {
-                    "id": project.id,
-                    "title": project.title,
-                    "organisation": project.organisation,
-                    "lay_summary": project.lay_summary,
-                    "purpose": project.purpose,
-                    "datasets": sorted(project.requested),
-                    "period": {"start": project.period_start, "end": project.period_end},
-                    "approved_at": approved,
-                    "status": project.status,
-                }
-            )
-        return entries
+        return [_register_entry(project) for project in projects]
+
+
+def _register_entry(project: Project) -> dict[str, Any]:
+    decisions = {d.kind: d for d in project.decisions}  # the latest of each kind
+    decided = decisions.get("approve") or decisions.get("reject")
+    permit = project.permit
+    data = permit.grant if permit is not None else project.requested
+    return {
+        "id": project.id,
+        "title": project.title,
+        "organisation": project.organisation,
+        "lay_summary": project.lay_summary,
+        "purpose": project.purpose,
+        "purpose_description": project.purpose_description,
+        "lawful_basis": project.lawful_basis,
+        "data": {name: sorted(columns) for name, columns in sorted(data.items())},
+        "datasets": sorted(data),
+        "tier": project.tier,
+        "period": {"start": project.period_start, "end": project.period_end},
+        "permit": None
+        if permit is None
+        else {"valid_from": permit.valid_from, "valid_to": permit.valid_to},
+        "submitted_at": project.created_at,
+        "question_rounds": sum(1 for d in project.decisions if d.kind == "ask"),
+        "decision": decided.kind if decided else None,
+        "decided_at": decided.at if decided else None,
+        "reasons": decided.reason if decided else "",
+        "approved_at": decisions["approve"].at if "approve" in decisions else None,
+        "revoked_at": decisions["revoke"].at if "revoke" in decisions else None,
+        "revoked_reason": decisions["revoke"].reason if "revoke" in decisions else "",
+        "status": project.status,
+    }

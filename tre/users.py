@@ -1,4 +1,4 @@
-"""People and their global roles (admin, approver, output_checker, analyst).
+"""People and their global roles (admin, approver, output_checker, analyst, data_holder).
 
 Every change is asked of the policy first (`user.add`) and audited in the same transaction.
 While no admin exists, a person may make themselves the first admin (policy `bootstrap`).
@@ -19,6 +19,7 @@ from tre.errors import InputError
 from tre.i18n import _
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+EMAIL = re.compile(r"^[^@\s<>,;:\"]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,63}$")
 
 
 def actor_document(session: Session, username: str) -> dict[str, Any]:
@@ -45,11 +46,28 @@ def check_username(username: str) -> str:
     return username
 
 
+def check_email(email: str) -> str:
+    """An address for notices, or "" for none."""
+    email = email.strip()
+    if email and not EMAIL.match(email):
+        raise InputError(
+            _("That is not an e-mail address."), hint=_("Write it as name@example.org.")
+        )
+    return email
+
+
 def add_user(
-    settings: Settings, actor: str, username: str, roles: list[str], display_name: str = ""
+    settings: Settings,
+    actor: str,
+    username: str,
+    roles: list[str],
+    display_name: str = "",
+    email: str | None = None,
 ) -> dict[str, Any]:
-    """Create `username` or set their roles (replacing the old ones). Audited."""
+    """Create `username` or set their roles (replacing the old ones), and their e-mail
+    address for notices when given. Audited (the address is not in the audit body)."""
     check_username(username)
+    email = check_email(email) if email is not None else None
     roles = sorted(set(roles))
     with session_scope(settings) as session:
         policy.require(
@@ -70,6 +88,8 @@ def add_user(
             user.roles = roles
             if display_name:
                 user.display_name = display_name
+        if email is not None:
+            user.email = email
         session.flush()
         audit.record(
             session,
@@ -77,13 +97,18 @@ def add_user(
             action="user.add" if created else "user.roles",
             object_type="user",
             object_id=username,
-            body={"roles": roles},
+            body={"roles": roles, "email": bool(user.email)},
         )
         return user_summary(user)
 
 
 def user_summary(user: User) -> dict[str, Any]:
-    return {"username": user.username, "display_name": user.display_name, "roles": user.roles}
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "roles": user.roles,
+    }
 
 
 def list_users(settings: Settings, actor: str) -> list[dict[str, Any]]:

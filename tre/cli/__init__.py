@@ -20,6 +20,7 @@ _ENTRIES: dict[str, tuple[str, str, str | None]] = {
     "lake": ("tre.cli.lake", "app", "Ingest into and inspect the pseudonymised lake."),
     "optout": ("tre.cli.optout", "app", "Record and list patients' opt-outs."),
     "transparency": ("tre.cli.transparency", "app", "Who used a person's records."),
+    "patient": ("tre.cli.patient", "app", "One-time codes for the patients' page."),
     "project": ("tre.cli.project", "app", "Applications, approvals, permits, extracts."),
     "sdc": ("tre.cli.sdc", "app", "Automated disclosure checks on outputs."),
     "airlock": ("tre.cli.airlock", "app", "Release requests and reviews."),

@@ -23,6 +23,8 @@ Reason = Annotated[str, typer.Option("--reason", help="Why; recorded in the audi
 
 class MemberAction(StrEnum):
     add = "add"
+    role = "role"
+    handover = "handover"
     remove = "remove"
 
 
@@ -74,10 +76,63 @@ def apply(
 
 
 @app.command()
+def ask(
+    project_id: Annotated[str, typer.Argument(metavar="ID")],
+    question: Annotated[str, typer.Option("--question", help="What the applicant should answer.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Ask the applicant questions: the application goes back to them until they answer."""
+    result = projects.ask(settings(), current_actor(), project_id, question)
+    emit(result, as_json, _render_project)
+
+
+@app.command()
+def resubmit(
+    project_id: Annotated[str, typer.Argument(metavar="ID")],
+    file: Annotated[Path, typer.Argument(help="The application as it now stands (YAML).")],
+    answer: Annotated[str, typer.Option("--answer", help="Your answer to the questions.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer the review body's questions, with the application as it now stands."""
+    from tre.application import read_application
+
+    application = read_application(file)
+    result = projects.resubmit(settings(), current_actor(), project_id, application, answer)
+    emit(result, as_json, _render_project)
+
+
+def _parse_grant(values: list[str] | None) -> dict[str, list[str]] | None:
+    if not values:
+        return None
+    grant: dict[str, list[str]] = {}
+    for value in values:
+        name, _sep, columns = value.partition("=")
+        if not name or not columns:
+            raise typer.BadParameter(_("use DATASET=COLUMN,COLUMN"), param_hint="--grant")
+        grant[name.strip()] = [c.strip() for c in columns.split(",") if c.strip()]
+    return grant
+
+
+@app.command()
 def approve(
     project_id: Annotated[str, typer.Argument(metavar="ID")],
     valid_to: Annotated[
         str | None, typer.Option("--valid-to", help="Last day of the permit (YYYY-MM-DD).")
+    ] = None,
+    valid_from: Annotated[
+        str | None, typer.Option("--valid-from", help="First day of the permit (YYYY-MM-DD).")
+    ] = None,
+    grant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grant",
+            help="DATASET=COLUMN,COLUMN: grant only these (repeatable; default: what was applied "
+            "for). A permit never grants more than the application asked for.",
+        ),
+    ] = None,
+    tier: Annotated[
+        str | None,
+        typer.Option("--tier", help="Sensitivity tier (standard or high); never below the data's."),
     ] = None,
     reason: Reason = "",
     cohort_filter: Annotated[
@@ -90,16 +145,20 @@ def approve(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Approve an application and issue its data permit."""
+    """Approve an application and issue its data permit on these terms."""
     end = _parse_date(valid_to, "--valid-to")
+    start = _parse_date(valid_from, "--valid-from")
+    granted = _parse_grant(grant)
     cfg, actor = settings(), current_actor()
     checked = None
     if cohort_filter is not None:
         from tre.extract.service import checked_cohort_filter
 
-        grant = projects.show(cfg, actor, project_id)["datasets"]
-        checked = checked_cohort_filter(cfg, grant, cohort_filter) or None
-    result = projects.approve(cfg, actor, project_id, end, reason, cohort_filter=checked)
+        terms = granted or projects.show(cfg, actor, project_id)["datasets"]
+        checked = checked_cohort_filter(cfg, terms, cohort_filter) or None
+    result = projects.approve(
+        cfg, actor, project_id, end, reason, start, cohort_filter=checked, grant=granted, tier=tier
+    )
     emit(result, as_json, _render_project)
 
 
@@ -109,7 +168,7 @@ def reject(
     reason: Reason = "",
     as_json: JsonFlag = False,
 ) -> None:
-    """Reject an application."""
+    """Reject an application (the reasons are published on the register)."""
     emit(projects.reject(settings(), current_actor(), project_id, reason), as_json, _render_project)
 
 
@@ -120,11 +179,9 @@ def revoke(
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke an approved project and its permit; stop its workspaces, delete its extract."""
-    cfg, actor = settings(), current_actor()
-    result = projects.revoke(cfg, actor, project_id, reason)
-    _notify_hub(cfg)
-    result["extract"] = _delete_extract(cfg, actor, project_id)
-    emit(result, as_json, _render_project)
+    from tre.workspace.enforce import revoke_project
+
+    emit(revoke_project(settings(), current_actor(), project_id, reason), as_json, _render_project)
 
 
 @app.command("delete-extract")
@@ -151,17 +208,23 @@ def _render_deleted(data: dict[str, Any]) -> None:
 @app.command()
 def members(
     project_id: Annotated[str, typer.Argument(metavar="ID")],
-    action: Annotated[MemberAction, typer.Argument(help="add or remove")],
+    action: Annotated[MemberAction, typer.Argument(help="add, role, handover or remove")],
     username: Annotated[str, typer.Argument(metavar="USER")],
     role: Annotated[
-        str, typer.Option("--role", help="lead, analyst or output_checker (for add).")
+        str, typer.Option("--role", help="analyst or output_checker (for add and role).")
     ] = "analyst",
     as_json: JsonFlag = False,
 ) -> None:
-    """Add a member with a role, or remove one."""
+    """Add a member with a role, change a member's role, hand the lead over to an analyst
+    member (the old lead stays as an analyst), or remove a member. Adding someone who is
+    already a member is refused: change their role with `role`."""
     cfg, actor = settings(), current_actor()
     if action is MemberAction.add:
         result = projects.add_member(cfg, actor, project_id, username, role)
+    elif action is MemberAction.role:
+        result = projects.set_role(cfg, actor, project_id, username, role)
+    elif action is MemberAction.handover:
+        result = projects.hand_over(cfg, actor, project_id, username)
     else:
         result = projects.remove_member(cfg, actor, project_id, username)
         _notify_hub(cfg)
@@ -191,24 +254,26 @@ def show(
 
 @app.command()
 def register(as_json: JsonFlag = False) -> None:
-    """The public register of approved projects."""
+    """The public register: every decided application, its data, permit and review."""
 
     def render(rows: list[dict[str, Any]]) -> None:
-        table = Table("id", "title", "organisation", "purpose", "datasets", "approved", "status")
+        table = Table("id", "title", "organisation", "purpose", "datasets", "decided", "status")
         for row in rows:
-            approved = row["approved_at"].date().isoformat() if row["approved_at"] else ""
+            decided = row["decided_at"].date().isoformat() if row["decided_at"] else ""
             table.add_row(
                 row["id"],
                 row["title"],
                 row["organisation"],
                 row["purpose"],
                 ", ".join(row["datasets"]),
-                approved,
+                decided,
                 row["status"],
             )
         console.print(table)
 
-    emit(projects.register(settings()), as_json, render)
+    from tre.extract.transparency import public_register
+
+    emit(public_register(settings()), as_json, render)
 
 
 # Extract commands live beside the other extract code; registered here so that they

@@ -23,10 +23,13 @@ def add(
         typer.Option("--role", help="admin, approver, output_checker or analyst; repeatable."),
     ],
     display_name: Annotated[str, typer.Option("--name", help="Display name.")] = "",
+    email: Annotated[
+        str | None, typer.Option("--email", help='Address for notices by e-mail ("" for none).')
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Add a user, or replace their roles. The first admin may add themselves."""
-    result = users.add_user(settings(), current_actor(), username, role, display_name)
+    result = users.add_user(settings(), current_actor(), username, role, display_name, email)
     emit(
         result,
         as_json,
@@ -45,3 +48,14 @@ def list_(as_json: JsonFlag = False) -> None:
         console.print(table)
 
     emit(users.list_users(settings(), current_actor()), as_json, render)
+
+
+@app.command("reset-2fa")
+def reset_2fa(
+    username: Annotated[str, typer.Argument(metavar="NAME")], as_json: JsonFlag = False
+) -> None:
+    """Give NAME's hub account a new TOTP secret (shown once); the old codes stop working."""
+    from tre.workspace.accounts import reset_second_factor
+
+    result = reset_second_factor(settings(), current_actor(), username)
+    emit(result, as_json, lambda d: console.print(f"{d['secret']}\n{d['uri']}"))

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from tre.db.engine import db_engine, dispose_engines, init_db, session_scope
 from tre.db.models import (
+    ApplicationDraft,
     AuditEvent,
     AuditHead,
     Base,
+    LawfulBasis,
     Member,
     Permit,
     Project,
@@ -26,9 +28,11 @@ from tre.db.models import (
 )
 
 __all__ = [
+    "ApplicationDraft",
     "AuditEvent",
     "AuditHead",
     "Base",
+    "LawfulBasis",
     "Member",
     "Permit",
     "Project",

@@ -72,8 +72,20 @@ class Purpose(StrEnum):
     CARE_IMPROVEMENT = "care_improvement"
 
 
+class LawfulBasis(StrEnum):
+    """The legal ground an applicant gives for the secondary use of the data."""
+
+    EHDS_PERMIT = "ehds_permit"
+    PUBLIC_INTEREST = "public_interest"
+    JP_NEXT_GENERATION_ACT = "jp_next_generation_act"
+    JP_ACADEMIC_RESEARCH = "jp_academic_research"
+    JP_PUBLIC_HEALTH = "jp_public_health"
+    CONSENT = "consent"
+
+
 class ProjectStatus(StrEnum):
     SUBMITTED = "submitted"
+    RETURNED = "returned"  # the review body asked questions; back with the applicant
     APPROVED = "approved"
     REJECTED = "rejected"
     REVOKED = "revoked"
@@ -85,6 +97,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -97,6 +110,10 @@ class Project(Base):
     title: Mapped[str] = mapped_column(String(300))
     lay_summary: Mapped[str] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(String(40))
+    purpose_description: Mapped[str] = mapped_column(Text, default="")
+    lawful_basis: Mapped[str] = mapped_column(String(40), default="")
+    expected_outputs: Mapped[str] = mapped_column(Text, default="")
+    proposed_tier: Mapped[str] = mapped_column(String(20), default="standard")
     organisation: Mapped[str] = mapped_column(String(300))
     requested: Mapped[dict[str, list[str]]] = mapped_column(JSON)
     period_start: Mapped[date] = mapped_column(Date)
@@ -166,6 +183,7 @@ class Permit(Base):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date] = mapped_column(Date)
     cohort_filter: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -182,6 +200,18 @@ class Permit(Base):
             "valid_to": self.valid_to.isoformat(),
             "revoked": self.revoked_at is not None,
         }
+
+
+class ApplicationDraft(Base):
+    """An application being written: the form as typed, checked only when submitted."""
+
+    __tablename__ = "application_drafts"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class AuditEvent(Base):

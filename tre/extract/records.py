@@ -30,6 +30,8 @@ class ExtractBuild(Base):
     snapshots: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     persons: Mapped[int] = mapped_column(Integer)
     manifest_sha256: Mapped[str] = mapped_column(String(64))
+    # When the opt-out list this build left out was read: opt-outs recorded later are in it.
+    optouts_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ExtractPerson(Base):

@@ -72,10 +72,10 @@ def checked_cohort_filter(settings: Settings, grant: dict[str, list[str]], predi
     return check_cohort_filter(lake_datasets(settings), grant, predicate)
 
 
-def _opted_out(settings: Settings) -> set[str]:
-    from tre.lake.optout import opted_out
+def _opted_out(settings: Settings) -> tuple[set[str], datetime]:
+    from tre.lake.optout import opted_out_as_of
 
-    return set(opted_out(settings))
+    return opted_out_as_of(settings)
 
 
 def provision(
@@ -111,7 +111,7 @@ def _build(
         cohort = permit.cohort_filter
         permit_id = permit.id
     datasets = lake_datasets(settings)
-    opted = _opted_out(settings)
+    opted, optouts_as_of = _opted_out(settings)
     with layout.project_lock(settings, project_id):
         layout.collect_garbage(settings, project_id)
         build_id = layout.new_build_id()
@@ -124,6 +124,7 @@ def _build(
             raise
         manifest = result.manifest
         summary = _summary(manifest, permit_id, refresh)
+        summary["optouts_as_of"] = optouts_as_of.isoformat(timespec="seconds")
         with session_scope(settings) as session:
             # The permit may have been revoked while the build ran: ask again before publishing.
             try:
@@ -139,6 +140,7 @@ def _build(
                     snapshots=manifest["snapshots"],
                     persons=manifest["persons"],
                     manifest_sha256=file_sha256(tmp / "manifest.json"),
+                    optouts_as_of=optouts_as_of,
                 )
             )
             session.flush()

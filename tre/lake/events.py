@@ -31,6 +31,7 @@ def record_event(
     object_id: str,
     body: dict[str, Any],
 ) -> None:
+    """Append the event as `actor`."""
     with session_scope(settings) as session:
         audit.record(
             session,

@@ -23,9 +23,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tre.config import Settings, load_settings
 from tre.errors import NotFound, PolicyDenied, UserError
 from tre.i18n import reset_request_language, set_request_language
+from tre.patients.codes import OneTimeCodes
+from tre.patients.identity import IdentityProvider
 from tre.users import actor_document
 from tre.web import i18n
 from tre.web.auth import Auth, LoginRequired
+from tre.web.jobs import Jobs
 from tre.web.public_cache import PublicCache
 
 HERE = Path(__file__).parent
@@ -49,6 +52,8 @@ class Portal:
             lstrip_blocks=True,
         )
         self.public = PublicCache(settings)
+        self.jobs = Jobs()
+        self.identity: IdentityProvider = OneTimeCodes()
 
     def datasets(self) -> list[Any]:
         """The lake catalogue's datasets (none while the lake is empty or not initialised)."""
@@ -103,14 +108,22 @@ class Portal:
         )
         return self._response(request, body, lang)
 
+    def unread_notices(self, user: str | None) -> int:
+        if not user:
+            return 0
+        from tre.notices.collect import unread
+
+        return unread(self.settings, user)
+
     def _body(
         self, request: Request, template: str, lang: str, user: str | None, ctx: dict[str, Any]
     ) -> str:
         return self.env.get_template(template).render(
-            **i18n.helpers(lang),
+            **i18n.helpers(lang, self.settings.time_zone),
             lang=lang,
             user=user,
             roles=self.roles(user),
+            unread=self.unread_notices(user),
             url=self.url,
             path=str(request.url.path),
             csrf=self.auth.csrf_token(user),
@@ -175,9 +188,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLanguage)
     app.mount(f"{prefix}/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from tre.web import pages_admin, pages_airlock, pages_public
+    from tre.web import (
+        pages_accounts,
+        pages_admin,
+        pages_airlock,
+        pages_apply,
+        pages_notices,
+        pages_patients,
+        pages_public,
+        pages_review,
+    )
 
-    for module in (pages_public, pages_airlock, pages_admin):
+    for module in (
+        pages_public,
+        pages_airlock,
+        pages_admin,
+        pages_accounts,
+        pages_apply,
+        pages_review,
+        pages_notices,
+        pages_patients,
+    ):
         app.include_router(module.router, prefix=prefix)
 
     @app.exception_handler(LoginRequired)

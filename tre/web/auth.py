@@ -57,6 +57,10 @@ class Auth:
         return cls(prefix=prefix, test_login=test_login, key=secrets.token_bytes(32), hub=hub)
 
     # --- identity ---------------------------------------------------------------------------
+    def sign(self, value: str) -> str:
+        """This portal's signature of `value` (a form token bound to it)."""
+        return self._sign(value)
+
     def _sign(self, value: str) -> str:
         return hmac.new(self.key, value.encode(), hashlib.sha256).hexdigest()
 
@@ -87,7 +91,11 @@ class Auth:
         return self._sign("csrf:" + (username or ""))
 
     def check_csrf(self, username: str | None, token: str | None) -> None:
-        if not token or not hmac.compare_digest(token, self.csrf_token(username)):
+        self.check_signed("csrf:" + (username or ""), token)
+
+    def check_signed(self, value: str, token: str | None) -> None:
+        """Refuse a form whose token is not this portal's signature of `value`."""
+        if not token or not hmac.compare_digest(token, self._sign(value)):
             raise CsrfFailed(
                 _("The form has expired or did not come from this portal."),
                 hint=_("Reload the page and try again."),

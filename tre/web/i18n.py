@@ -4,8 +4,9 @@ formatting of dates and numbers with Babel."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
@@ -18,6 +19,7 @@ from tre.i18n import (
     translate_reason,
     translations,
 )
+from tre.notices.collect import message as notice_message
 from tre.web.labels import label_for
 
 LANG_COOKIE = "tre_lang"
@@ -45,10 +47,11 @@ def negotiate(request: Request) -> str:
     return max(weighted)[1] if weighted else "en"
 
 
-def helpers(lang: str) -> dict[str, Callable[..., Any]]:
+def helpers(lang: str, time_zone: str = "UTC") -> dict[str, Callable[..., Any]]:
     """Template functions: `_` (translate), `label` (a coded value's translated label),
-    `finding_message`, `policy_reason`, `description` (of lake data), `fmt_dt`, `fmt_date`,
-    `fmt_num`."""
+    `finding_message`, `policy_reason`, `description` (of lake data), `fmt_dt` (in the
+    deployment's `time_zone`), `fmt_date`, `fmt_num`."""
+    zone = ZoneInfo(time_zone)
 
     def translate(message: str, **kwargs: Any) -> str:
         text = gettext_for(lang, message)
@@ -73,10 +76,16 @@ def helpers(lang: str) -> dict[str, Callable[..., Any]]:
             return "-"
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return format_datetime(value, format="medium", locale=lang, tzinfo=UTC) + " UTC"
+        return format_datetime(value, format="medium", locale=lang, tzinfo=zone) + f" {time_zone}"
 
-    def fmt_date(value: date | datetime | None) -> str:
-        return "-" if value is None else format_date(value, format="medium", locale=lang)
+    def fmt_date(value: date | datetime | str | None) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(zone)
+        return format_date(value, format="medium", locale=lang)
 
     def fmt_num(value: float | int | None) -> str:
         return "-" if value is None else format_decimal(value, locale=lang)
@@ -87,6 +96,9 @@ def helpers(lang: str) -> dict[str, Callable[..., Any]]:
     def description(text: str | None) -> str:
         return translate_description(text, lang) if text else ""
 
+    def notice(item: dict[str, Any]) -> str:
+        return notice_message(item["kind"], item["params"], lang)
+
     return {
         "_": translate,
         "policy_reason": policy_reason,
@@ -96,4 +108,5 @@ def helpers(lang: str) -> dict[str, Callable[..., Any]]:
         "fmt_dt": fmt_dt,
         "fmt_date": fmt_date,
         "fmt_num": fmt_num,
+        "notice": notice,
     }

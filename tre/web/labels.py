@@ -22,6 +22,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "project": {
         "submitted": "Submitted",
+        "returned": "Returned with questions",
         "approved": "Approved",
         "rejected": "Rejected",
         "revoked": "Revoked",
@@ -58,6 +59,44 @@ LABELS: dict[str, dict[str, str]] = {
         "output_checker": "Output checker",
         "admin": "Administrator",
         "approver": "Approver",
+        "data_holder": "Data holder",
+    },
+    "lawful_basis": {
+        "ehds_permit": "EU: a data permit under the European Health Data Space Regulation",
+        "public_interest": "A task in the public interest (e.g. GDPR Articles 6(1)(e) and 9(2)(j))",
+        "jp_next_generation_act": "Japan: the Next Generation Medical Infrastructure Act",
+        "jp_academic_research": "Japan: the academic research exception of the Act on the "
+        "Protection of Personal Information",
+        "jp_public_health": "Japan: the public health exception of the Act on the Protection "
+        "of Personal Information",
+        "consent": "Consent of the persons concerned",
+    },
+    "decision": {
+        "ask": "Questions to the applicant",
+        "answer": "Answer and resubmission",
+        "approve": "Approved",
+        "reject": "Rejected",
+        "revoke": "Revoked",
+    },
+    "stage": {
+        "none": "No permit",
+        "pending": "Not yet begun",
+        "active": "In force",
+        "ending": "Ending soon",
+        "expired": "Expired",
+        "revoked": "Revoked",
+    },
+    "job": {
+        "queued": "Waiting",
+        "running": "Running",
+        "done": "Finished",
+        "failed": "Failed",
+    },
+    "job_kind": {
+        "provision": "Provisioning the extract",
+        "refresh": "Rebuilding the extract",
+        "revoke": "Revoking the permit",
+        "audit_verify": "Verifying the audit log",
     },
 }
 

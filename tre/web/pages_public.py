@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from tre import projects
 from tre.airlock import views
 from tre.checkpoint import public as checkpoints
 from tre.errors import InputError
+from tre.extract.transparency import public_register
 from tre.i18n import _
 from tre.users import check_username
 from tre.web.auth import TEST_COOKIE
@@ -42,7 +42,7 @@ def register(request: Request) -> HTMLResponse:
         request,
         "register.html",
         lambda: {
-            "projects": projects.register(p.settings),
+            "projects": public_register(p.settings),
             "releases": views.register(p.settings),
             "audit": checkpoints.view(p.settings),
         },

@@ -45,6 +45,18 @@ class TreNativeAuthenticator(NativeAuthenticator):
             return True
         return super().check_allowed(username, authentication)
 
+    def get_user(self, username: str) -> Any:
+        """The account as stored now: an admin may have reset its second factor from the portal
+        (another process) since the hub last read it."""
+        from nativeauthenticator.orm import UserInfo
+
+        return (
+            self.db.query(UserInfo)
+            .filter(UserInfo.username == self.normalize_username(username))
+            .populate_existing()
+            .first()
+        )
+
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
         handlers: list[tuple[str, Any]] = super().get_handlers(app)
         return [(url, TreLoginHandler if h is LoginHandler else h) for url, h in handlers]

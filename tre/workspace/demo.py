@@ -98,8 +98,12 @@ def _application(path: Path) -> Path:
                 "lay_summary": "How diabetes care and its costs differ between regions, "
                 "using synthetic records only.",
                 "purpose": "scientific_research",
+                "purpose_description": "Compare the costs of diabetes care between regions to "
+                "find where care could be organised better.",
+                "lawful_basis": "public_interest",
                 "organisation": "Demo University",
                 "datasets": DEMO_GRANT,
+                "expected_outputs": "Aggregate tables of costs and conditions by region.",
                 "period": {
                     "start": today.isoformat(),
                     "end": (today + timedelta(days=365)).isoformat(),

@@ -5,9 +5,11 @@ it (member removed, permit revoked or expired, project revoked). The governance 
 after a revocation or removal (`notify_hub`), and the `tre-operator` hub service runs it with
 `sync_groups` every few seconds (`python -m tre.workspace.enforce --interval N`), so nothing
 depends on a command line reaching the hub. The same loop deletes the extracts of projects
-whose right to them has ended (`tre.extract.service.delete_lapsed_extracts`), and signs an
-audit checkpoint when one is due (`tre.checkpoint.publish.sign_when_due`: with a
-`audit_checkpoint_interval_seconds`, events after the last signed change are covered here).
+whose right to them has ended (`tre.extract.service.delete_lapsed_extracts`), records the
+warnings before a permit ends (`tre.permits.warn_expiring`), sends notices by e-mail when SMTP
+is set (`tre.notices.mail.send_pending`), and signs an audit checkpoint when one is due
+(`tre.checkpoint.publish.sign_when_due`: with an `audit_checkpoint_interval_seconds`, events
+after the last signed change are covered here).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import httpx
 from tre.checkpoint import publish
 from tre.config import Settings, load_settings
 from tre.extract.service import delete_lapsed_extracts
+from tre.notices.mail import send_pending
+from tre.permits import warn_expiring
 from tre.workspace import access, governance
 from tre.workspace.hub import hub_api_url, operator_token
 
@@ -116,6 +120,18 @@ def sync_groups(settings: Settings, hub: HubClient) -> None:
             hub.request("DELETE", f"/groups/{group}")
 
 
+def revoke_project(settings: Settings, actor: str, project_id: str, reason: str) -> dict[str, Any]:
+    """Revoke the project and its permit, stop its workspaces, delete its extract (its
+    members' scripts and outputs stay). The command line and the portal both do this."""
+    from tre import projects
+    from tre.extract.service import delete_extract
+
+    result = projects.revoke(settings, actor, project_id, reason)
+    notify_hub(settings)
+    result["extract"] = delete_extract(settings, project_id, actor)
+    return result
+
+
 def notify_hub(settings: Settings) -> list[tuple[str, str]]:
     """After a revocation or removal: stop what must stop now, if a hub is running here."""
     try:
@@ -143,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
                 lambda: stop_unauthorised(settings, hub, check),
                 lambda: delete_lapsed_extracts(settings),
                 lambda: publish.sign_when_due(settings),  # events left after the interval
+                lambda: warn_expiring(settings),
+                lambda: send_pending(settings),
             ):
                 try:
                     step()

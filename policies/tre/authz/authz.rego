@@ -8,6 +8,7 @@ import data.tre.airlock
 import data.tre.audit
 import data.tre.common
 import data.tre.lake
+import data.tre.patient
 import data.tre.project
 import data.tre.user
 import data.tre.workspace
@@ -18,13 +19,18 @@ actions := {
 	"register.view": {"public": true},
 	"user.add": {"public": false},
 	"user.list": {"public": false},
+	"user.reset_2fa": {"public": false},
 	"project.apply": {"public": false},
 	"project.view": {"public": false},
 	"project.approve": {"public": false},
+	"project.ask": {"public": false},
+	"project.resubmit": {"public": false},
 	"project.reject": {"public": false},
 	"project.revoke": {"public": false},
 	"project.members.add": {"public": false},
 	"project.members.remove": {"public": false},
+	"project.members.role": {"public": false},
+	"project.members.handover": {"public": false},
 	"project.provision": {"public": false},
 	"project.extract_delete": {"public": false},
 	"workspace.start": {"public": false},
@@ -43,6 +49,10 @@ actions := {
 	"lake.ingest": {"public": false},
 	"optout.add": {"public": false},
 	"transparency.lookup": {"public": false},
+	"patient.code.issue": {"public": false},
+	"patient.view": {"public": true},
+	"patient.optout": {"public": true},
+	"patient.optout_withdraw": {"public": true},
 }
 
 deny contains msg if {
@@ -114,6 +124,11 @@ deny contains msg if {
 deny contains msg if {
 	area in {"lake", "optout", "transparency"}
 	some msg in lake.deny
+}
+
+deny contains msg if {
+	area == "patient"
+	some msg in patient.deny
 }
 
 default allow := false

@@ -4,7 +4,10 @@ import data.tre.testing as t
 
 sub := t.submitted_project
 
-decide(action, actor, project) := t.with_fields(action, actor, {"project": project})
+# A decision with reasons given and a permit granting what was applied for.
+terms := object.union(t.permit, {"requested": t.permit.grant, "tier": "standard", "required_tier": "standard"})
+
+decide(action, actor, project) := t.with_fields(action, actor, {"project": project, "text": "reasons given", "permit": terms})
 
 apply_cases := [
 	{"name": "known analyst applies", "input": {"action": "project.apply", "actor": t.outsider}, "allow": true},
@@ -118,3 +121,68 @@ provision_cases := [
 ]
 
 test_provision if count(t.failures(provision_cases)) == 0
+
+team_cases := [
+	{"name": "team of known accounts", "input": {"action": "project.apply", "actor": t.outsider, "team": [t.analyst]}, "allow": true},
+	{"name": "team member without account", "input": {"action": "project.apply", "actor": t.outsider, "team": [t.stranger]}, "allow": false, "reason": "team member sam needs an account"},
+	{"name": "applicant in own team", "input": {"action": "project.apply", "actor": t.outsider, "team": [t.outsider]}, "allow": false, "reason": "not named in its team"},
+]
+
+test_team if count(t.failures(team_cases)) == 0
+
+returned := object.union(sub, {"status": "returned"})
+
+answer(actor, project, text) := t.with_fields("project.resubmit", actor, {"project": project, "text": text})
+
+question_cases := [
+	{"name": "approver asks", "input": decide("project.ask", t.approver, sub), "allow": true},
+	{"name": "admin asks", "input": decide("project.ask", t.admin, sub), "allow": true},
+	{"name": "question without text", "input": t.replace(decide("project.ask", t.approver, sub), "text", ""), "allow": false, "reason": "needs its text"},
+	{"name": "analyst cannot ask", "input": decide("project.ask", t.outsider, sub), "allow": false, "reason": "only an approver"},
+	{"name": "member approver cannot ask", "input": decide("project.ask", t.user("ana", ["approver"]), sub), "allow": false, "reason": "applicant or member"},
+	{"name": "returned cannot be asked again", "input": decide("project.ask", t.approver, returned), "allow": false, "reason": "only a submitted application"},
+	{"name": "returned cannot be approved", "input": decide("project.approve", t.approver, returned), "allow": false, "reason": "only a submitted application"},
+	{"name": "lead answers", "input": answer(t.lead, returned, "Here are the answers."), "allow": true},
+	{"name": "analyst member cannot answer", "input": answer(t.analyst, returned, "Answers."), "allow": false, "reason": "only the project's lead"},
+	{"name": "admin cannot answer for the applicant", "input": answer(t.admin, returned, "Answers."), "allow": false, "reason": "only the project's lead"},
+	{"name": "empty answer", "input": answer(t.lead, returned, ""), "allow": false, "reason": "answer to the review body needs its text"},
+	{"name": "answer when nothing was asked", "input": answer(t.lead, sub, "Answers."), "allow": false, "reason": "only an application returned"},
+	{"name": "rejection with empty reasons", "input": object.remove(decide("project.reject", t.approver, sub), ["text"]), "allow": false, "reason": "a rejection needs reasons"},
+]
+
+test_questions if count(t.failures(question_cases)) == 0
+
+approve_with(permit) := t.replace(decide("project.approve", t.approver, sub), "permit", object.union(terms, permit))
+
+terms_cases := [
+	{"name": "narrower grant", "input": approve_with({"grant": {"synthea.patients": ["sex"]}}), "allow": true},
+	{"name": "dataset not applied for", "input": approve_with({"grant": {"synthea.claims": ["cost"]}}), "allow": false, "reason": "dataset synthea.claims was not"},
+	{"name": "column not applied for", "input": approve_with({"grant": {"synthea.patients": ["sex", "postcode"]}}), "allow": false, "reason": "column postcode of dataset synthea.patients was not"},
+	{"name": "high tier when standard would do", "input": approve_with({"tier": "high"}), "allow": true},
+	{"name": "standard tier for high data", "input": approve_with({"tier": "standard", "required_tier": "high"}), "allow": false, "reason": "needs the high tier"},
+	{"name": "unknown tier", "input": approve_with({"tier": "secret"}), "allow": false, "reason": "secret is not a sensitivity tier"},
+]
+
+test_terms if count(t.failures(terms_cases)) == 0
+
+change(action, actor, name, role) := t.with_fields(action, actor, {"member": {"username": name, "role": role, "known": true}})
+
+role_cases := [
+	{"name": "an existing member is not added again", "input": add(t.admin, member("ana", "output_checker"), t.project), "allow": false, "reason": "ana is already a member (analyst)"},
+	{"name": "the lead is not added again", "input": add(t.admin, member("lena", "analyst"), t.project), "allow": false, "reason": "already a member (lead)"},
+	{"name": "a second lead is not added", "input": add(t.admin, member("otto", "lead"), t.project), "allow": false, "reason": "one lead"},
+	{"name": "role change of an analyst to lead", "input": change("project.members.role", t.admin, "ana", "lead"), "allow": false, "reason": "one lead"},
+	{"name": "role change of the lead", "input": change("project.members.role", t.admin, "lena", "analyst"), "allow": false, "reason": "only by handing the lead over"},
+	{"name": "role change of a non-member", "input": change("project.members.role", t.admin, "otto", "analyst"), "allow": false, "reason": "otto is not a member"},
+	{"name": "analyst to checker", "input": change("project.members.role", t.admin, "ana", "output_checker"), "allow": false, "reason": "may not also check its outputs"},
+	{"name": "checker to analyst", "input": change("project.members.role", t.admin, "cora", "analyst"), "allow": false, "reason": "may not also work on it"},
+	{"name": "lead cannot change roles", "input": change("project.members.role", t.lead, "ana", "analyst"), "allow": false, "reason": "only an approver"},
+	{"name": "hand over to an analyst", "input": change("project.members.handover", t.admin, "ana", "lead"), "allow": true},
+	{"name": "hand over to a checker", "input": change("project.members.handover", t.admin, "cora", "lead"), "allow": false, "reason": "only to an analyst"},
+	{"name": "hand over to a non-member", "input": change("project.members.handover", t.admin, "otto", "lead"), "allow": false, "reason": "otto is not a member"},
+	{"name": "the lead cannot hand over alone", "input": change("project.members.handover", t.lead, "ana", "lead"), "allow": false, "reason": "only an approver"},
+	{"name": "former applicant removable after hand-over", "input": t.with_fields("project.members.remove", t.admin, {"member": {"username": "lena"}, "project": object.union(t.project, {"members": {"lena": "analyst", "ana": "lead"}})}), "allow": true},
+	{"name": "remove a non-member", "input": t.with_fields("project.members.remove", t.admin, {"member": {"username": "otto"}}), "allow": false, "reason": "otto is not a member"},
+]
+
+test_roles if count(t.failures(role_cases)) == 0

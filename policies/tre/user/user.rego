@@ -27,3 +27,8 @@ deny contains "only an admin may list users" if {
 	input.action == "user.list"
 	not common.is_admin
 }
+
+deny contains "only an admin may reset a second factor" if {
+	input.action == "user.reset_2fa"
+	not common.is_admin
+}

@@ -14,6 +14,9 @@ user_cases := [
 	{"name": "bootstrap only for oneself", "input": add(t.stranger, {"username": "eve", "roles": ["admin"]}, 0), "allow": false, "reason": "only an admin"},
 	{"name": "bootstrap only as admin", "input": add(t.stranger, {"username": "sam", "roles": ["analyst"]}, 0), "allow": false, "reason": "only an admin"},
 	{"name": "admin lists users", "input": {"action": "user.list", "actor": t.admin}, "allow": true},
+	{"name": "admin adds a data holder", "input": add(t.admin, {"username": "hosp", "roles": ["data_holder"]}, 1), "allow": true},
+	{"name": "admin resets a second factor", "input": {"action": "user.reset_2fa", "actor": t.admin}, "allow": true},
+	{"name": "approver cannot reset a second factor", "input": {"action": "user.reset_2fa", "actor": t.approver}, "allow": false, "reason": "only an admin may reset"},
 	{"name": "analyst cannot list users", "input": {"action": "user.list", "actor": t.analyst}, "allow": false, "reason": "only an admin"},
 ]
 

@@ -23,9 +23,12 @@ OTHER_APPLICATION = """\
 title: Asthma in children
 lay_summary: How asthma care for children changed over ten years.
 purpose: scientific_research
+purpose_description: Describe how asthma care for children changed over time.
+lawful_basis: public_interest
 organisation: Example Institute
 datasets:
   synthea.patients: [sex]
+expected_outputs: Aggregate counts by year.
 period: {start: 2025-01-01, end: 2099-12-31}
 """
 

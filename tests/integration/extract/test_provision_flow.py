@@ -70,8 +70,11 @@ def _applied_project(settings: Settings, applicant: str, title: str, tmp: Path) 
                 "title": title,
                 "lay_summary": "How conditions relate to encounters across regions over time.",
                 "purpose": "scientific_research",
+                "purpose_description": "Relate conditions to encounters across regions.",
+                "lawful_basis": "public_interest",
                 "organisation": f"{applicant} university",
                 "datasets": GRANT,
+                "expected_outputs": "Aggregate counts by region.",
                 "period": {"start": "2024-01-01", "end": "2099-12-31"},
             }
         )

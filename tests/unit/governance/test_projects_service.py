@@ -79,6 +79,9 @@ def test_invalid_application_is_refused_with_field_named(
         "title": "Diabetes care",
         "lay_summary": "A lay summary that is long enough to read.",
         "purpose": "scientific_research",
+        "purpose_description": "A purpose described at enough length.",
+        "lawful_basis": "public_interest",
+        "expected_outputs": "Aggregate tables.",
         "organisation": "Uni",
         "datasets": {"synthea.patients": ["sex"]},
         "period": {"start": "2025-01-01", "end": "2026-01-01"},
@@ -118,6 +121,9 @@ def test_unknown_dataset_or_column_is_refused(
             {
                 "title": "Claims",
                 "lay_summary": "A lay summary that is long enough to read.",
+                "purpose_description": "A purpose described at enough length.",
+                "lawful_basis": "public_interest",
+                "expected_outputs": "Aggregate tables.",
                 "purpose": "statistics",
                 "organisation": "Office",
                 "datasets": datasets,
@@ -139,6 +145,9 @@ def test_high_tier_dataset_makes_a_high_tier_project(people: Settings, tmp_path:
                 "title": "Genomes",
                 "lay_summary": "A lay summary that is long enough to read.",
                 "purpose": "scientific_research",
+                "purpose_description": "A purpose described at enough length.",
+                "lawful_basis": "public_interest",
+                "expected_outputs": "Aggregate tables.",
                 "organisation": "Institute",
                 "datasets": {"registry.genomes": ["variant"], "synthea.patients": ["sex"]},
                 "period": {"start": "2025-01-01", "end": "2026-01-01"},
@@ -231,7 +240,7 @@ def test_members_and_separation_of_duties(people: Settings, application_file: Pa
         projects.remove_member(people, "ada", "p-1", "lena")
     result = projects.remove_member(people, "ada", "p-1", "ana")
     assert all(m["username"] != "ana" for m in result["members"])
-    with pytest.raises(InputError):
+    with pytest.raises(PolicyDenied, match="ana is not a member"):
         projects.remove_member(people, "ada", "p-1", "ana")
     assert actions(people).count("project.members.add") == 2
     assert actions(people).count("project.members.remove") == 1
@@ -262,27 +271,31 @@ def test_list_and_show_respect_visibility(people: Settings, application_file: Pa
         projects.show(people, "ada", "p-99")
 
 
-def test_register_lists_only_approved_projects(people: Settings, application_file: Path) -> None:
+def test_register_publishes_every_decision(people: Settings, application_file: Path) -> None:
     for applicant in ("lena", "otto", "ana"):
         projects.apply(people, applicant, application_file)
-    projects.approve(people, "appy", "p-1")
-    projects.reject(people, "appy", "p-2")
+    projects.ask(people, "appy", "p-1", "Which ethics committee approved this?")
+    with pytest.raises(PolicyDenied, match="only a submitted application"):
+        projects.approve(people, "appy", "p-1")
+    app = projects.current_application(people, "lena", "p-1")
+    projects.resubmit(people, "lena", "p-1", app, "The university's committee, ref 42.")
+    projects.approve(people, "appy", "p-1", grant={"synthea.patients": ["sex"]}, reason="Sound.")
+    projects.reject(people, "appy", "p-2", reason="no ethics approval")
     entries = projects.register(people)
-    assert [e["id"] for e in entries] == ["p-1"]
-    entry = entries[0]
-    assert set(entry) == {
-        "id",
-        "title",
-        "organisation",
-        "lay_summary",
-        "purpose",
-        "datasets",
-        "period",
-        "approved_at",
-        "status",
+    assert [e["id"] for e in entries] == ["p-1", "p-2"]  # p-3 is undecided: not published
+    approved, rejected = entries
+    assert approved["data"] == {"synthea.patients": ["sex"]}  # what was granted
+    assert approved["decision"] == "approve" and approved["reasons"] == "Sound."
+    assert approved["question_rounds"] == 1 and approved["permit"]["valid_to"] is not None
+    assert rejected["decision"] == "reject" and rejected["reasons"] == "no ethics approval"
+    assert rejected["data"] == {
+        "synthea.conditions": ["code"],
+        "synthea.patients": ["birth_month", "sex"],
     }
-    assert entry["datasets"] == ["synthea.conditions", "synthea.patients"]
-    assert entry["approved_at"] is not None
+    assert rejected["permit"] is None
+    for entry in entries:  # no reviewer, member or applicant is named
+        text = json.dumps(entry, default=str)
+        assert "appy" not in text and "lena" not in text and "otto" not in text
 
 
 def test_policy_input_for_other_services(people: Settings, application_file: Path) -> None:
@@ -340,3 +353,119 @@ def test_concurrent_applications_get_distinct_ids(people: Settings, application_
     assert errors == []
     assert sorted(ids, key=lambda i: int(i[2:])) == [f"p-{n}" for n in range(1, 7)]
     assert chain_ok(people)
+
+
+def leads(result: dict[str, object]) -> list[str]:
+    return [m["username"] for m in result["members"] if m["role"] == "lead"]  # type: ignore[attr-defined, index]
+
+
+def test_adding_an_existing_member_changes_nothing(
+    people: Settings, application_file: Path
+) -> None:
+    """`members add` on the lead once replaced the lead's role and left no lead."""
+    projects.apply(people, "lena", application_file)
+    projects.approve(people, "appy", "p-1")
+    before = actions(people)
+    for role in ("analyst", "output_checker", "lead"):
+        with pytest.raises(PolicyDenied, match="lena is already a member"):
+            projects.add_member(people, "ada", "p-1", "lena", role)
+    with pytest.raises(PolicyDenied, match="one lead"):
+        projects.add_member(people, "ada", "p-1", "otto", "lead")
+    result = projects.show(people, "ada", "p-1")
+    assert leads(result) == ["lena"] and len(result["members"]) == 1
+    assert actions(people) == before
+
+
+def test_roles_change_explicitly_and_the_lead_only_by_hand_over(
+    people: Settings, application_file: Path
+) -> None:
+    projects.apply(people, "lena", application_file)
+    projects.approve(people, "appy", "p-1")
+    projects.add_member(people, "ada", "p-1", "ana", "analyst")
+    projects.add_member(people, "ada", "p-1", "chk", "output_checker")
+    with pytest.raises(PolicyDenied, match="only by handing the lead over"):
+        projects.set_role(people, "ada", "p-1", "lena", "analyst")
+    with pytest.raises(PolicyDenied, match="one lead"):
+        projects.set_role(people, "ada", "p-1", "ana", "lead")
+    with pytest.raises(PolicyDenied, match="may not also check its outputs"):
+        projects.set_role(people, "ada", "p-1", "ana", "output_checker")
+    with pytest.raises(PolicyDenied, match="only to an analyst"):
+        projects.hand_over(people, "ada", "p-1", "chk")
+    with pytest.raises(PolicyDenied, match="lead cannot be removed"):
+        projects.remove_member(people, "ada", "p-1", "lena")
+    result = projects.hand_over(people, "ada", "p-1", "ana")
+    assert leads(result) == ["ana"]
+    assert {"username": "lena", "role": "analyst"} in result["members"]
+    result = projects.remove_member(people, "ada", "p-1", "lena")  # no longer the lead
+    assert leads(result) == ["ana"]
+    assert actions(people)[-2:] == ["project.members.handover", "project.members.remove"]
+    assert chain_ok(people)
+
+
+def test_questions_go_back_to_the_applicant_and_answers_come_back(
+    people: Settings, application_file: Path
+) -> None:
+    projects.apply(people, "lena", application_file)
+    with pytest.raises(PolicyDenied, match="needs its text"):
+        projects.ask(people, "appy", "p-1", "   ")
+    result = projects.ask(people, "appy", "p-1", "How will small counts be handled?")
+    assert result["status"] == "returned"
+    with pytest.raises(PolicyDenied, match="only a submitted application"):
+        projects.reject(people, "appy", "p-1", reason="no")
+    app = projects.current_application(people, "lena", "p-1")
+    changed = app.model_copy(update={"expected_outputs": "Tables with counts of ten or more."})
+    with pytest.raises(PolicyDenied, match="only the project's lead"):
+        projects.resubmit(people, "ana", "p-1", changed, "Counts under ten are suppressed.")
+    with pytest.raises(PolicyDenied, match="needs its text"):
+        projects.resubmit(people, "lena", "p-1", changed, "")
+    result = projects.resubmit(people, "lena", "p-1", changed, "Counts under ten are suppressed.")
+    assert result["status"] == "submitted"
+    assert result["expected_outputs"] == "Tables with counts of ten or more."
+    assert [d["kind"] for d in result["decisions"]] == ["ask", "answer"]
+    assert actions(people)[-2:] == ["project.ask", "project.resubmit"]
+
+
+def test_a_rejection_needs_reasons(people: Settings, application_file: Path) -> None:
+    projects.apply(people, "lena", application_file)
+    with pytest.raises(PolicyDenied, match="a rejection needs reasons"):
+        projects.reject(people, "appy", "p-1", reason=" ")
+    assert projects.show(people, "ada", "p-1")["status"] == "submitted"
+
+
+def test_permit_terms_narrow_the_application_and_keep_the_datas_tier(
+    people: Settings, tmp_path: Path
+) -> None:
+    from governance_world import write_application
+
+    path = write_application(
+        tmp_path / "a.yaml", {"synthea.patients": ["sex"], "registry.genomes": ["variant"]}
+    )
+    projects.apply(people, "lena", path)
+    with pytest.raises(PolicyDenied, match=r"dataset synthea\.conditions was not"):
+        projects.approve(people, "appy", "p-1", grant={"synthea.conditions": ["code"]})
+    with pytest.raises(PolicyDenied, match="needs the high tier"):
+        projects.approve(people, "appy", "p-1", tier="standard")
+    result = projects.approve(
+        people, "appy", "p-1", grant={"synthea.patients": ["sex"]}, tier="standard",
+        valid_from=date(2030, 1, 1), valid_to=date(2031, 1, 1),
+    )  # fmt: skip
+    assert result["permit"]["grant"] == {"synthea.patients": ["sex"]}
+    assert result["tier"] == "standard" and result["permit"]["tier"] == "standard"
+    assert result["permit"]["valid_from"] == date(2030, 1, 1)
+
+
+def test_the_team_joins_as_analysts_and_needs_accounts(people: Settings, tmp_path: Path) -> None:
+    import yaml
+    from governance_world import application_yaml
+
+    data = yaml.safe_load(application_yaml())
+    path = tmp_path / "a.yaml"
+    path.write_text(yaml.safe_dump({**data, "team": ["ana", "nobody"]}))
+    with pytest.raises(PolicyDenied, match="team member nobody needs an account"):
+        projects.apply(people, "lena", path)
+    path.write_text(yaml.safe_dump({**data, "team": ["ana"]}))
+    result = projects.apply(people, "lena", path)
+    assert result["members"] == [
+        {"username": "lena", "role": "lead"},
+        {"username": "ana", "role": "analyst"},
+    ]
