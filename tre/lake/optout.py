@@ -109,9 +109,7 @@ def _changing(settings: Settings) -> Iterator[tuple[list[dict[str, Any]], Callab
         yield entries, save
 
 
-def record_optout(
-    settings: Settings, source: str, person_id: str, actor: str
-) -> dict[str, Any]:
+def record_optout(settings: Settings, source: str, person_id: str, actor: str) -> dict[str, Any]:
     """Record the opt-out of the lake person `person_id` (known to `source`); idempotent."""
     with _changing(settings) as (entries, save):
         existing = next((e for e in entries if e["person_id"] == person_id), None)
