@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -168,18 +170,49 @@ def _uniform_length(values: pa.Array, mask: np.ndarray) -> bool:
     return counts.max() >= 0.8 * len(lengths)
 
 
-def identifier_headers(headers: list[str]) -> int:
-    """How many headers are identifier tokens (strong, or medium outside coding systems)."""
+def identifier_header_mask(headers: Sequence[str]) -> np.ndarray:
+    """Which headers are identifier tokens (strong, or medium outside coding systems)."""
     if not headers:
-        return 0
-    found = shapes(pa.array(headers, pa.string()))
-    return int(found.medium.sum())
+        return np.zeros(0, dtype=bool)
+    return shapes(pa.array(list(headers), pa.string())).medium
+
+
+def identifier_headers(headers: Sequence[str]) -> int:
+    """How many headers are identifier tokens."""
+    return int(identifier_header_mask(headers).sum())
 
 
 def strong_tokens(text_tokens: pa.Array) -> int:
     """How many distinct strong identifier tokens (UUIDs, digests, base64) a text holds."""
     found = shapes(text_tokens)
     return int(found.strong.sum())
+
+
+def as_id_array(person_ids: object) -> pa.Array | None:
+    """The extract's person identifiers (a set, an Arrow array, a one-column DuckDB relation)
+    as one string array."""
+    if person_ids is None:
+        return None
+    if isinstance(person_ids, duckdb.DuckDBPyRelation):
+        table = person_ids.to_arrow_table()
+        return pc.cast(table.column(0).combine_chunks(), pa.string())
+    if isinstance(person_ids, pa.ChunkedArray):
+        return pc.cast(person_ids.combine_chunks(), pa.string())
+    if isinstance(person_ids, pa.Array):
+        return pc.cast(person_ids, pa.string())
+    return pa.array([str(v) for v in person_ids], pa.string())  # type: ignore[attr-defined]
+
+
+def extract_matches(tokens: pa.Array, ids: pa.Array | None) -> np.ndarray:
+    """Mask of `tokens` that are the extract's identifiers, whole or shortened."""
+    tokens = pc.utf8_trim_whitespace(pc.cast(tokens, pa.string()))
+    if ids is None or not len(ids):
+        return np.zeros(len(tokens), dtype=bool)
+    whole = np.asarray(
+        pc.fill_null(pc.is_in(tokens, value_set=ids), False).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
+    return whole | shortened_matches(tokens, ids)
 
 
 def shortened_matches(tokens: pa.Array, ids: pa.Array, min_length: int = 8) -> np.ndarray:
@@ -217,7 +250,10 @@ def shortened_matches(tokens: pa.Array, ids: pa.Array, min_length: int = 8) -> n
 __all__ = [
     "UUID",
     "TokenShapes",
+    "as_id_array",
+    "extract_matches",
     "identifier_column",
+    "identifier_header_mask",
     "identifier_headers",
     "person_column",
     "shapes",

@@ -252,7 +252,8 @@ def formula_rules(table: TableData) -> list[Finding]:
         cols, rows = np.nonzero(hits)
         order = np.lexsort((cols, rows))
         flagged = [(int(rows[k]), text_columns[int(cols[k])]) for k in order]
-    header_hits = formula_mask(pa.array(table.names, pa.string())).to_pylist()
+    # A header is tested as written (its name here may be a position: tre.sdc.columns).
+    header_hits = formula_mask(pa.array(table.headers, pa.string())).to_pylist()
     columns = [n for n, hit in zip(table.names, header_hits, strict=True) if hit]
     if not flagged and not columns:
         return []
