@@ -48,6 +48,10 @@ _RESIDUAL_NAME = re.compile(
     r"|influence|残差|予測値)"
 )
 _RANK_NAME = re.compile(r"(?i)^(rank|top|順位|ranking)$")
+_PERSONS_COUNT = re.compile(
+    r"(?i)(patients|persons|people|individuals|subjects|participants|"
+    r"人数|患者数|対象者数|例数|受診者数)"
+)
 
 
 def _share(column: pa.Array, pattern: str) -> tuple[float, np.ndarray]:
@@ -93,12 +97,16 @@ def row_level_rules(
     unnamed = [n for n in table.names if n not in roles.named and n not in matched]
     long_numbers = _long_numbers(table, [n for n in unnamed if n not in roles.labels])
     candidates = [n for n in unnamed if n in roles.labels or person_column(n) or n in long_numbers]
+    groups = _rows_are_groups(table, roles)
     id_like = [
         n
         for n in candidates
         if rows >= 2
         and identifier_column(
-            n, table.raw.column(n).combine_chunks(), counts_by_code and n not in roles.counts
+            n,
+            table.raw.column(n).combine_chunks(),
+            counts_by_code and n not in roles.counts,
+            groups,
         )
     ]
     if id_like:
@@ -131,6 +139,17 @@ def row_level_rules(
     if not id_like and not id_cells:
         findings += _records(table, roles, params)
     return findings
+
+
+def _rows_are_groups(table: TableData, roles: Roles) -> bool:
+    """Every row counts two people or more (a column counting patients or persons): a row is
+    a group, and its label names the group, not one person."""
+    for name in roles.counts:
+        if _PERSONS_COUNT.search(name):
+            low = pc.min(table.numeric[name]).as_py()
+            if low is not None and low >= 2:
+                return True
+    return False
 
 
 def _long_numbers(table: TableData, columns: list[str]) -> set[str]:
