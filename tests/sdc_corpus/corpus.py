@@ -259,6 +259,7 @@ def build(folder: Path, seed: int = SEED) -> list[Case]:
         _more_styles,
         _code_labels,
         _short_pseudonyms,
+        _class_long,
         _with_microdata,
     ):
         maker(data, add)
@@ -1824,6 +1825,83 @@ def _short_pseudonyms(d: Data, add: Add) -> None:
             "pseudonym-like",
             "distinct 13-digit numbers of one length beside counts, under a header that names "
             "no coding system and no count of people: record numbers until shown otherwise",
+        ),
+    )
+
+
+def _class_long(d: Data, add: Add) -> None:
+    """Class disclosure in long tables, as a GROUP BY writes them: a row per combination, the
+    zero combinations left out. Everyone aged 75 or more is in the late-elderly insurance
+    (後期高齢者医療), so that age band has one insurance row; people under 75 are split."""
+    rng = np.random.default_rng(SEED + 4)
+    age = np.asarray(d.persons.column("age"))
+    insurance = np.where(
+        age >= 75,
+        "後期高齢者医療",
+        np.where(rng.random(len(age)) < 0.55, "国民健康保険", "被用者保険"),
+    )
+    d.con.register("insured", pa.table({"age_band": d.persons.column("age_band"),
+                                        "insurance": insurance}))  # fmt: skip
+    by_band = d.rows("SELECT age_band, insurance, count(*) FROM insured GROUP BY ALL ORDER BY ALL")
+    header = ["年齢階級", "保険者種別", "人数"]
+    add(
+        "class_all_long_ja.csv",
+        delimited(header, by_band),
+        _c(
+            "block",
+            "class-disclosure",
+            "the 75+ band has one insurance row: the others are zeros a GROUP BY left out, "
+            "which ACRO's crosstab shows and fails (zeros are disclosive)",
+        ),
+    )
+    add(
+        "class_all_long_ndb.csv",
+        delimited(header, by_band),
+        _c(
+            "pass",
+            "class-disclosure",
+            "the same under the NDB rules, where zeros may be published (noted only)",
+            profile="ndb",
+        ),
+    )
+    rare = d.rows(
+        "SELECT sex, CASE WHEN age >= 95 THEN 'aged_95_plus' ELSE 'under_95' END, count(*) "
+        "FROM persons GROUP BY ALL ORDER BY ALL"
+    )
+    add(
+        "review_class_long.csv",
+        delimited(["sex", "age_group", "n"], rare),
+        _c(
+            "review",
+            "class-disclosure",
+            "the long layout of review_class_share.csv: nearly everyone in each sex is under "
+            "95, the rest a safe count; a checker judges the statement",
+        ),
+    )
+    nested = d.rows(
+        "SELECT CASE WHEN prefecture = 'JP-01' THEN 'Hokkaido' WHEN prefecture <= 'JP-07' "
+        "THEN 'Tohoku' ELSE 'other' END AS area, prefecture, count(*) FROM persons "
+        "GROUP BY ALL ORDER BY ALL"
+    )
+    add(
+        "safe_nested_areas.csv",
+        delimited(["area", "prefecture", "n"], nested),
+        _c(
+            "pass",
+            "class-disclosure",
+            "prefectures nested in areas (Hokkaido has one): not a cross-classification, so "
+            "an area's only prefecture is no class",
+        ),
+    )
+    named = [(c, ICD_DESCRIPTION[c].split(":")[1], n) for c, n in d.rows(
+        "SELECT icd10, count(DISTINCT person_id) FROM claims GROUP BY 1 ORDER BY 1")]  # fmt: skip
+    add(
+        "safe_code_and_name.csv",
+        delimited(["icd10", "name", "n"], named),
+        _c(
+            "pass",
+            "class-disclosure",
+            "a code beside its name: each code has one name, a description, not a class",
         ),
     )
 

@@ -75,19 +75,15 @@ def zeros_finding(n: int, params: SdcParams, cells: list[tuple[int, str]]) -> Fi
     """Zero cells, by the profile: disclosive (block, as ACRO fails them), sampling zeros
     (review) or structural zeros (info)."""
     if params.zeros == "structural":
-        severity, text = (
-            "info",
-            _("{n} cells are zero; treated as structural (impossible) combinations."),
-        )
+        text = _("{n} cells are zero; treated as structural (impossible) combinations.")
     else:
-        severity = "block" if params.zeros == "disclosive" else "review"
         text = _(
             "{n} cells are zero: a zero can reveal that nobody in a group has a trait; "
             "explain why these zeros are safe."
         )
     return Finding(
         "zeros",
-        severity,  # type: ignore[arg-type]
+        params.zeros_severity,
         text.format(n=n),
         columns=sorted({c for _r, c in cells}),
         cells=cells,
