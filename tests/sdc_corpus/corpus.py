@@ -257,6 +257,9 @@ def build(folder: Path, seed: int = SEED) -> list[Case]:
         _hidden,
         _profiles,
         _more_styles,
+        _code_labels,
+        _short_pseudonyms,
+        _class_long,
         _with_microdata,
     ):
         maker(data, add)
@@ -1617,6 +1620,289 @@ def _more_styles(d: Data, add: Add) -> None:
         "hidden_jpeg_uuids.jpg",
         jpeg(trailing="\n".join(uuids).encode()),
         _c("block", "hidden-data", "UUIDs after the JPEG end marker"),
+    )
+
+
+# Codes of Japanese and international coding systems for the microdata's diagnoses, in each
+# system's own format: a laboratory test (JLAC10: analyte, identification, material, method,
+# result), a DPC group (14 characters, "x" where a field does not apply), a drug (HOT13:
+# HOT7 prescription number, company, dispensing and logistics units), a standard disease name
+# (MEDIS 病名管理番号, 8 digits).
+JLAC10 = dict(zip(CODES, [
+    "3F077000002327101", "3D046000001920402", "5G010000002306101", "3B035000002327201",
+    "3B045000002327201", "4Z010000002305201", "3C015000002327101", "5D010000002306102",
+    "3B070000002327201", "3D010000002327101", "5A020000002306101", "3F015000002327101",
+], strict=True))  # fmt: skip
+DPC = dict(zip(CODES, [
+    "050130xx9900xx", "100070xx99x100", "040100xxxxx00x", "070343xx99x0xx", "060130xx99000x",
+    "170040xxxxxxxx", "110280xx99000x", "090010xx010xxx", "050070xx9910xx", "010310xx99x0xx",
+    "080010xxxx0xxx", "100335xx99x0xx",
+], strict=True))  # fmt: skip
+HOT13 = dict(zip(CODES, [
+    "1149019010101", "1179012010101", "1189014010201", "1124023010101", "1179037020101",
+    "1190010010101", "1123017010101", "1129016010301", "1150007010101", "1169008010101",
+    "1171014010101", "1149035010201",
+], strict=True))  # fmt: skip
+MEDIS = dict(zip(CODES, [
+    "20061234", "20052501", "20060127", "20089012", "20071245", "20064438", "20059973",
+    "20084421", "20051112", "20069050", "20058821", "20063318",
+], strict=True))  # fmt: skip
+ICD_DESCRIPTION = dict(zip(CODES, [
+    "I10:Essential_hypertension", "E11.9:Type2_diabetes", "J45.9:Asthma", "M54.5:Low_back_pain",
+    "K21.9:GERD", "F32.9:Depressive_episode", "N18.3:CKD_stage3", "C50.9:Breast_cancer",
+    "I48.9:Atrial_fibrillation", "G47.3:Sleep_apnoea", "L20.9:Atopic_dermatitis",
+    "E78.5:Hyperlipidaemia",
+], strict=True))  # fmt: skip
+
+
+DISEASES_JA = [
+    "本態性高血圧症", "2型糖尿病", "気管支喘息", "腰痛症", "逆流性食道炎", "うつ病",
+    "慢性腎臓病", "乳癌", "心房細動", "睡眠時無呼吸症候群", "アトピー性皮膚炎", "脂質異常症",
+]  # fmt: skip
+
+
+def _code_labels(d: Data, add: Add) -> None:
+    """Counts of people by a code of a coding system, written as analysts do: each row is a
+    group of people and the codes have their system's format, so however long and distinct
+    the codes are, they are categories, not persons."""
+    by_code = d.rows("SELECT icd10, count(DISTINCT person_id) FROM claims GROUP BY 1 ORDER BY 1")
+    by_code_sex = d.rows(
+        "SELECT icd10, sex, count(DISTINCT person_id) FROM claims GROUP BY ALL ORDER BY ALL"
+    )
+    by_band_code = d.rows(
+        "SELECT age_band, icd10, count(DISTINCT person_id) FROM claims GROUP BY ALL ORDER BY ALL"
+    )
+    safe = "every group counts at least 10 people"
+
+    def coded(system: dict[str, str], rows: Rows = by_code) -> list[list[Any]]:
+        return [[system[r[0]], *r[1:]] for r in rows]
+
+    add(
+        "safe_jlac10_counts.csv",
+        delimited(["test", "n"], coded(JLAC10)),
+        _c("pass", "pseudonym-like", f"17-character JLAC10 codes, distinct per row: {safe}"),
+    )
+    hyphenated = {k: f"{v[:5]}-{v[5:9]}-{v[9:12]}-{v[12:15]}-{v[15:]}" for k, v in JLAC10.items()}
+    add(
+        "safe_jlac10_hyphenated.md",
+        markdown(["item", "n"], coded(hyphenated)),
+        _c("pass", "pseudonym-like", f"JLAC10 codes with hyphens, Markdown: {safe}"),
+    )
+    add(
+        "safe_jlac10_15_ja.tsv",
+        delimited(["検査", "人数"], coded({k: v[:15] for k, v in JLAC10.items()}), "\t"),
+        _c("pass", "pseudonym-like", f"15-character JLAC10 (no result code), Japanese: {safe}"),
+    )
+    jlac11 = {
+        k: f"{chr(65 + i)}{v[1:5]}-{v[5:9]}-{v[9:12]}-{v[12:15]}-F{i % 10}"
+        for i, (k, v) in enumerate(JLAC10.items())
+    }
+    icd_ja = {c: f"{c} {name}" for c, name in zip(CODES, DISEASES_JA, strict=True)}
+    add(
+        "safe_jlac11_counts.csv",
+        delimited(["measure", "patients"], coded(jlac11)),
+        _c(
+            "pass", "pseudonym-like", f"JLAC11 codes (letters in the first and last fields): {safe}"
+        ),
+    )
+    add(
+        "safe_jlac10_wide.csv",
+        delimited(["age_band", *[JLAC10[c] for c in CODES]], _wide(by_band_code, BANDS, CODES)),
+        _c("pass", "transposed-persons", f"JLAC10 codes as column headers of a crosstab: {safe}"),
+    )
+    add(
+        "safe_dpc_counts.csv",
+        delimited(["group", "n"], coded(DPC)),
+        _c("pass", "pseudonym-like", f"14-character DPC groups with x fields: {safe}"),
+    )
+    add(
+        "safe_icd_description.csv",
+        delimited(["label", "n"], coded(ICD_DESCRIPTION)),
+        _c("pass", "pseudonym-like", f"ICD-10 codes joined to a description: {safe}"),
+    )
+    add(
+        "safe_icd_description_ja.json",
+        json_bytes(records(["ラベル", "患者数"], coded(icd_ja))),
+        _c("pass", "pseudonym-like", f"ICD-10 with a Japanese description, JSON: {safe}"),
+    )
+    add(
+        "safe_hot13_named.csv",
+        delimited(["HOTコード", "患者数"], coded(HOT13)),
+        _c("pass", "pseudonym-like", f"13-digit HOT drug codes under a header naming them: {safe}"),
+    )
+    add(
+        "safe_medis_byomei.csv",
+        delimited(["病名管理番号", "患者数"], coded(MEDIS)),
+        _c("pass", "pseudonym-like", f"MEDIS disease-name numbers (8 digits): {safe}"),
+    )
+    providers = {
+        c: f"13{k:02d}1{(7919 * (k + 3)) % 10000:04d}{k % 10}" for k, c in enumerate(CODES)
+    }
+    add(
+        "safe_provider_patients.csv",
+        delimited(["provider", "patients"], coded(providers)),
+        _c(
+            "pass",
+            "pseudonym-like",
+            "10-digit provider numbers, distinct, but each row counts at least 10 patients: "
+            "a row of several people is a group, not a person",
+        ),
+    )
+    add(
+        "safe_hot13_by_sex.csv",
+        delimited(["drug", "sex", "n"], coded(HOT13, by_code_sex)),
+        _c(
+            "pass",
+            "pseudonym-like",
+            "13-digit codes that repeat across rows (one per sex): a label that repeats is a "
+            f"category; {safe}",
+        ),
+    )
+
+
+def _short_pseudonyms(d: Data, add: Add) -> None:
+    """Short pseudonyms (8 characters, lowercase, another system's) under headers that do not
+    say what they are: issued at random, they have one length, every position varies and
+    letters and digits mix at the same positions, as no coding system's codes do."""
+    rng = np.random.default_rng(SEED + 3)
+    lower = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    hexa = np.array(list("0123456789abcdef"))
+    take = rng.choice(PERSONS, 30, replace=False)
+    ages = [int(a) for a in np.asarray(d.persons.column("age"))[take]]
+    sexes = d.persons.column("sex").take(pa.array(take)).to_pylist()
+    visits = [int(v) for v in rng.integers(10, 60, 30)]
+
+    def tokens(alphabet: np.ndarray, n: int = 30, length: int = 8) -> list[str]:
+        return ["".join(rng.choice(alphabet, length)) for _ in range(n)]
+
+    add(
+        "id_short_ref.csv",
+        delimited(["ref", "age", "sex"], list(zip(tokens(lower), ages, sexes, strict=True))),
+        _c("block", "pseudonym-like", "8-character lowercase pseudonyms under 'ref', per row"),
+    )
+    add(
+        "id_short_visits.csv",
+        delimited(["key", "visits"], list(zip(tokens(hexa), visits, strict=True))),
+        _c(
+            "block",
+            "pseudonym-like",
+            "8-character hexadecimal pseudonyms beside each person's visits (all 10 or more): "
+            "a count per pseudonym is a row per person",
+        ),
+    )
+    add(
+        "id_short_group.md",
+        markdown(["group", "n"], list(zip(tokens(letters), visits, strict=True))),
+        _c(
+            "block",
+            "pseudonym-like",
+            "8-letter random pseudonyms under 'group' beside counts, Markdown: no words, no format",
+        ),
+    )
+    add(
+        "id_short_ja.csv",
+        delimited(["記号", "受診回数"], list(zip(tokens(lower), visits, strict=True))),
+        _c("block", "pseudonym-like", "short pseudonyms under a Japanese header ('symbol')"),
+    )
+    heads = tokens(lower, 6)
+    yearly = [[f"cost_{y}", *[int(v) for v in rng.lognormal(10, 1, 6)]] for y in range(2019, 2024)]
+    add(
+        "id_short_transposed.csv",
+        delimited(["item", *heads], yearly),
+        _c(
+            "block",
+            "transposed-persons",
+            "a column per person headed by an 8-character pseudonym, rows of yearly costs",
+        ),
+    )
+    records13 = [str(x) for x in rng.integers(10**12, 10**13, 30)]
+    add(
+        "id_13_digits_counts.csv",
+        delimited(["item", "n"], list(zip(records13, visits, strict=True))),
+        _c(
+            "block",
+            "pseudonym-like",
+            "distinct 13-digit numbers of one length beside counts, under a header that names "
+            "no coding system and no count of people: record numbers until shown otherwise",
+        ),
+    )
+
+
+def _class_long(d: Data, add: Add) -> None:
+    """Class disclosure in long tables, as a GROUP BY writes them: a row per combination, the
+    zero combinations left out. Everyone aged 75 or more is in the late-elderly insurance
+    (後期高齢者医療), so that age band has one insurance row; people under 75 are split."""
+    rng = np.random.default_rng(SEED + 4)
+    age = np.asarray(d.persons.column("age"))
+    insurance = np.where(
+        age >= 75,
+        "後期高齢者医療",
+        np.where(rng.random(len(age)) < 0.55, "国民健康保険", "被用者保険"),
+    )
+    d.con.register("insured", pa.table({"age_band": d.persons.column("age_band"),
+                                        "insurance": insurance}))  # fmt: skip
+    by_band = d.rows("SELECT age_band, insurance, count(*) FROM insured GROUP BY ALL ORDER BY ALL")
+    header = ["年齢階級", "保険者種別", "人数"]
+    add(
+        "class_all_long_ja.csv",
+        delimited(header, by_band),
+        _c(
+            "block",
+            "class-disclosure",
+            "the 75+ band has one insurance row: the others are zeros a GROUP BY left out, "
+            "which ACRO's crosstab shows and fails (zeros are disclosive)",
+        ),
+    )
+    add(
+        "class_all_long_ndb.csv",
+        delimited(header, by_band),
+        _c(
+            "pass",
+            "class-disclosure",
+            "the same under the NDB rules, where zeros may be published (noted only)",
+            profile="ndb",
+        ),
+    )
+    rare = d.rows(
+        "SELECT sex, CASE WHEN age >= 95 THEN 'aged_95_plus' ELSE 'under_95' END, count(*) "
+        "FROM persons GROUP BY ALL ORDER BY ALL"
+    )
+    add(
+        "review_class_long.csv",
+        delimited(["sex", "age_group", "n"], rare),
+        _c(
+            "review",
+            "class-disclosure",
+            "the long layout of review_class_share.csv: nearly everyone in each sex is under "
+            "95, the rest a safe count; a checker judges the statement",
+        ),
+    )
+    nested = d.rows(
+        "SELECT CASE WHEN prefecture = 'JP-01' THEN 'Hokkaido' WHEN prefecture <= 'JP-07' "
+        "THEN 'Tohoku' ELSE 'other' END AS area, prefecture, count(*) FROM persons "
+        "GROUP BY ALL ORDER BY ALL"
+    )
+    add(
+        "safe_nested_areas.csv",
+        delimited(["area", "prefecture", "n"], nested),
+        _c(
+            "pass",
+            "class-disclosure",
+            "prefectures nested in areas (Hokkaido has one): not a cross-classification, so "
+            "an area's only prefecture is no class",
+        ),
+    )
+    named = [(c, ICD_DESCRIPTION[c].split(":")[1], n) for c, n in d.rows(
+        "SELECT icd10, count(DISTINCT person_id) FROM claims GROUP BY 1 ORDER BY 1")]  # fmt: skip
+    add(
+        "safe_code_and_name.csv",
+        delimited(["icd10", "name", "n"], named),
+        _c(
+            "pass",
+            "class-disclosure",
+            "a code beside its name: each code has one name, a description, not a class",
+        ),
     )
 
 

@@ -67,7 +67,12 @@ def run(
     if sidecar is not None:
         catalog = settings.extracts_path / project_id / "current" / "catalog.duckdb"
         if catalog.is_file():
-            verification = provenance.verify(store.path(digest), store.path(sidecar), catalog)
+            verification = provenance.verify(
+                store.path(digest),
+                store.path(sidecar),
+                catalog,
+                person_ids=context.person_ids,
+            )
             ctx = verification.context(ctx)
     report = check_file(store.path(digest), params, ctx)
     if verification is not None:

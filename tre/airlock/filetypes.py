@@ -14,10 +14,11 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from tre.sdc import filetype
 from tre.sdc.filetype import SIDECAR_SUFFIX, content_fits, is_sidecar_name, sniff
-from tre.sql import identifier
+from tre.sdc.formulas import count_formulas
 
 #: The kinds a release may hold; the airlock refuses any other before checking.
 INTAKE_KINDS = frozenset(
@@ -29,11 +30,7 @@ ACCEPTED: dict[str, str] = {
 }
 TEXT_KINDS = filetype.TEXT_KINDS | filetype.MARKUP_KINDS
 TABLE_KINDS = frozenset({"csv", "tsv", "parquet"})
-
-# Cells a spreadsheet would run: =, @, tab or CR first, or + / - first unless a plain number.
-_FORMULA_START = r"^(=|@|\t|\r)"
-_SIGNED = r"^[+-]."
-_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_BATCH_ROWS = 65536
 
 
 def is_sidecar_content(path: Path) -> bool:
@@ -50,36 +47,25 @@ def has_active_content(path: Path) -> bool:
 
 
 def formula_cells(path: Path, kind: str) -> int | None:
-    """Number of cells (incl. header) that a spreadsheet would run as formulas.
-
-    None when the file is not a well-formed table.
-    """
+    """Number of cells (incl. header) that a spreadsheet would run as formulas (the rule is
+    `tre.sdc.formulas`'); None when the file is not a well-formed table."""
     delim = "\t" if kind == "tsv" else ","
     con = duckdb.connect()
+    found = 0
     try:
-        described = con.execute(
-            "DESCRIBE SELECT * FROM read_csv(?, all_varchar=true, header=false, delim=?,"
+        relation = con.sql(
+            "SELECT * FROM read_csv($path, all_varchar=true, header=false, delim=$delim,"
             " quote='\"', strict_mode=true, null_padding=false)",
-            [str(path), delim],
-        ).fetchall()
-        cols = [identifier(str(d[0])) for d in described]
-        if not cols:
-            return 0
-        cond = " + ".join(
-            f"count(*) FILTER (WHERE regexp_matches({c}, '{_FORMULA_START}') OR"
-            f" (regexp_matches({c}, '{_SIGNED}') AND NOT regexp_matches({c}, '{_NUMBER}')))"
-            for c in cols
+            params={"path": str(path), "delim": delim},
         )
-        row = con.execute(
-            f"SELECT {cond} FROM read_csv(?, all_varchar=true, header=false, delim=?,"
-            " quote='\"', strict_mode=true, null_padding=false)",
-            [str(path), delim],
-        ).fetchone()
-    except duckdb.Error:
+        reader = relation.to_arrow_reader(_BATCH_ROWS)
+        for batch in reader:
+            found += sum(count_formulas(column) for column in batch.columns)
+    except (duckdb.Error, pa.ArrowException):
         return None
     finally:
         con.close()
-    return int(row[0]) if row else 0
+    return found
 
 
 __all__ = [

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from tre.sdc.columns import column_index
 from tre.sdc.text import DecodeProblem, decode
 from tre.sdc.textkind import parse_text
 
@@ -47,8 +48,8 @@ _FLAGGING = ("block", "review")
 
 
 def table_columns(path: str | Path, filename: str | None = None) -> list[str] | None:
-    """The column names of a text output holding a table, in file order (the names the
-    findings use); None for anything else."""
+    """The header row of a text output holding a table, in file order, to place the cells
+    findings name (by header, or by position); None for anything else. Never written out."""
     name = filename or Path(path).name
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     try:
@@ -131,18 +132,20 @@ def check_name(rule: str) -> str:
     return ACRO_CHECKS.get(rule, rule)
 
 
-def _positions(finding: Mapping[str, Any], columns: list[str]) -> list[list[int]]:
-    """[row, column] as ACRO counts them: the first column is the table's index (as in the
-    CSVs ACRO writes), so data columns count from the second column; a cell of the first
-    column is -1."""
+def _positions(finding: Mapping[str, Any], columns: list[str]) -> list[tuple[int, int, str]]:
+    """(row, column, name) per flagged cell: row and column as ACRO counts them (the first
+    column is the table's index, as in the CSVs ACRO writes, so data columns count from the
+    second column; a cell of the first column is -1), and the column as the finding names
+    it (its header, or its position when the header is a record value)."""
     out = []
     for cell in finding.get("cells") or []:
         try:
             row, column = int(cell[0]), str(cell[1])
         except (TypeError, ValueError, IndexError):
             continue
-        if column in columns:
-            out.append([row, columns.index(column) - 1])
+        index = column_index(column, columns)
+        if index is not None:
+            out.append((row, index - 1, column))
     return out
 
 
@@ -156,11 +159,10 @@ def _sdc_and_outcome(
         check = check_name(str(finding.get("rule", "")))
         positions = _positions(finding, columns or [])
         known = cells.setdefault(check, [])
-        known += [p for p in positions if p not in known]
+        known += [[row, col] for row, col, _name in positions if [row, col] not in known]
         summary[check] = len(known) or summary.get(check, 0) + 1
-        for row, col in positions:
-            column = (columns or [])[col + 1]
-            marks = outcome.setdefault(column, {})
+        for row, _col, name in positions:
+            marks = outcome.setdefault(name, {})
             if f"{check}; " not in marks.get(str(row), ""):
                 marks[str(row)] = marks.get(str(row), "") + f"{check}; "
     for check in cells:

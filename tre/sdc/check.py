@@ -20,14 +20,16 @@ import pyarrow as pa
 
 from tre.sdc import filetype
 from tre.sdc._i18n import _
+from tre.sdc.columns import public_table
 from tre.sdc.contributors import contributor_findings, microdata_statistics
 from tre.sdc.derived import class_disclosure, derived_counts, hidden_means, rounding
 from tre.sdc.differencing import across_companions, against_releases, within_table
 from tre.sdc.findings import FileReport, Finding
-from tre.sdc.identifiers import strong_tokens
+from tre.sdc.identifiers import as_id_array, strong_tokens
 from tre.sdc.images import image_findings, text_tokens
 from tre.sdc.ndb import FACILITY, ndb_rules
 from tre.sdc.params import SdcParams
+from tre.sdc.recognise import record_headers
 from tre.sdc.reports import TextFacts, tables_in_json, tables_in_text, text_facts
 from tre.sdc.roles import assign_roles
 from tre.sdc.rowlevel import row_level_rules
@@ -385,9 +387,12 @@ def check_table(
     of freedom."""
     context = context or CheckContext()
     facts = facts or TextFacts()
+    ids = as_id_array(context.person_ids)
+    # Headers that are record values are named by position from here on, in every finding.
+    table = public_table(table, record_headers(table, ids))
     roles = assign_roles(table, context.stat)
     findings = formula_rules(table)
-    row_level = row_level_rules(table, roles, params, context.person_ids, context.n_persons)
+    row_level = row_level_rules(table, roles, params, ids, context.n_persons)
     findings += row_level
     if any(f.rule in ROW_LEVEL and f.severity == "block" for f in row_level):
         return findings
@@ -417,25 +422,28 @@ def check_table(
         )
     findings += regression_rules(table, params, facts.n, facts.df_resid)
     findings += within_table(table, roles, params, facts.total)
-    findings += across_companions(table, params, [_load_table(c) for c in context.companions])
-    earlier = [_load_table(e) for e in context.earlier_releases]
+    findings += across_companions(table, params, [_load_table(c, ids) for c in context.companions])
+    earlier = [_load_table(e, ids) for e in context.earlier_releases]
     findings += against_releases(
         table, roles, params, [e for e in earlier if e is not None], context.stat
     )
     return findings
 
 
-def _load_table(item: str | Path | TableData) -> TableData | None:
+def _load_table(item: str | Path | TableData, ids: pa.Array | None) -> TableData | None:
+    """Another table, its columns named as this table's are (so that they match)."""
     if isinstance(item, TableData):
-        return item
-    try:
-        decoded = decode(Path(item).read_bytes())
-    except (OSError, DecodeProblem):
-        return None
-    try:  # one column has no delimiter to find, and is still a table
-        return read_delimited(decoded.text, sniff_delimiter(decoded.text) or ",")
-    except (pa.ArrowInvalid, ValueError):
-        return None
+        table = item
+    else:
+        try:
+            decoded = decode(Path(item).read_bytes())
+        except (OSError, DecodeProblem):
+            return None
+        try:  # one column has no delimiter to find, and is still a table
+            table = read_delimited(decoded.text, sniff_delimiter(decoded.text) or ",")
+        except (pa.ArrowInvalid, ValueError):
+            return None
+    return public_table(table, record_headers(table, ids))
 
 
 __all__ = ["CheckContext", "check_file", "check_table"]

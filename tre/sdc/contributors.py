@@ -86,11 +86,14 @@ def contributor_findings(
         row_key = pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
         keys = pc.take(row_key, file_cells.column("row"))
     else:
-        keys = pc.binary_join_element_wise(
-            file_cells.column("key"), file_cells.column("column"), "\x1f"
-        )
+        # The header as written is the label of the last `by` column (the name a finding
+        # gives the column may be its position).
+        names = pa.array(table.names, pa.string())
+        at = pc.index_in(file_cells.column("column"), value_set=names)
+        column = pc.take(pa.array(table.headers, pa.string()), at)
+        keys = pc.binary_join_element_wise(file_cells.column("key"), column, "\x1f")
         if not labels:
-            keys = file_cells.column("column")
+            keys = column
     found = pc.index_in(keys, value_set=stat_key)  # statistics row of each file cell
     on_stats = pc.is_valid(found)
     pairs = {

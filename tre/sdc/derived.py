@@ -3,15 +3,17 @@
 - A percentage (or rate) beside its denominator gives the numerator: n x pct.
 - Counts that are all multiples of a base were rounded: the true counts cannot be checked
   without the microdata or a verified sidecar.
-- A count holding nearly all of its row or column (class disclosure): nearly everyone in the
-  group shares the trait.
+- A count holding nearly all, or all, of its row or column (class disclosure), in a wide or
+  a long table: nearly everyone, or everyone, in the group shares the trait.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from tre.sdc._i18n import _
@@ -167,43 +169,149 @@ def rounding(table: TableData, roles: Roles, params: SdcParams, verified: bool) 
 
 
 def class_disclosure(table: TableData, roles: Roles, params: SdcParams) -> list[Finding]:
-    """In a two-way table of counts, a cell holding at least `class_share` of its row or
-    column total: nearly everyone in that group shares the trait."""
-    if not roles.wide:  # a contingency table's columns are categories of one variable
+    """Cells holding at least `class_share` of their row or column (of the cells that differ
+    from them in one variable only), whatever the layout: a wide cross-tabulation, or a long
+    table with one row per combination of two or more label columns.
+
+    A cell holding all of it (every other cell printed as zero, or absent from a long table,
+    where a GROUP BY leaves zero combinations out) tells that everyone in the group shares
+    the trait: that is what a zero tells, and ACRO checks class disclosure by its zeros
+    (`PresenceOfZeroCheck`, failed under `zeros_are_disclosive`), so it gets the profile's
+    severity for zeros. Nearly all of it, the rest suppressed or at least `threshold`, is for
+    review: ACRO has no such check, and SACRO's guidance leaves it to the checker. Where the
+    rest is a small count, the threshold rule speaks."""
+    if not params.class_share:
         return []
-    matrix, columns = _count_matrix(table, roles)
-    if len(columns) < 2 or not params.class_share:
-        return []
-    matrix = np.where(np.isfinite(matrix), matrix, 0.0)
-    found: set[tuple[int, str]] = set()
-    rows = np.flatnonzero(_members(table, roles))
-    for axis in (1, 0):
-        totals = matrix.sum(axis=axis, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(totals > 0, matrix / totals, 0.0)
-        others = totals - matrix
-        # Where the other cells are themselves small, the threshold rule already speaks.
-        hits = (
-            (share >= params.class_share)
-            & (others >= params.threshold)
-            & (totals >= params.threshold)
+    complete: set[tuple[int, str]] = set()
+    nearly: set[tuple[int, str]] = set()
+    for grid in _classifications(table, roles):
+        found_all, found_most = _dominant(grid, params)
+        complete |= found_all
+        nearly |= found_most - found_all
+    findings = []
+    if complete:
+        findings.append(
+            Finding(
+                "class-disclosure",
+                params.zeros_severity,
+                _(
+                    "{n} cells hold the whole of their row or column (the other cells are zero "
+                    "or absent): everyone in that group shares the trait."
+                ).format(n=len(complete)),
+                columns=sorted({c for _r, c in complete}),
+                cells=sorted(complete),
+            )
         )
-        for r, c in zip(*np.nonzero(hits), strict=True):
-            found.add((int(rows[r]), columns[int(c)]))
-    if not found:
+    if nearly:
+        findings.append(
+            Finding(
+                "class-disclosure",
+                "review",
+                _(
+                    "{n} cells hold at least {pct}% of their row or column: nearly everyone in "
+                    "that group shares the trait; check that this is safe to say."
+                ).format(n=len(nearly), pct=round(params.class_share * 100)),
+                columns=sorted({c for _r, c in nearly}),
+                cells=sorted(nearly),
+            )
+        )
+    return findings
+
+
+@dataclass
+class _Grid:
+    """Count cells of a cross-classification: one label array per variable, and per cell its
+    count (NaN when empty), whether it is suppressed, and where it is in the file."""
+
+    variables: list[pa.Array]
+    values: np.ndarray
+    hidden: np.ndarray
+    rows: np.ndarray
+    columns: list[str]
+
+
+def _classifications(table: TableData, roles: Roles) -> list[_Grid]:
+    """A wide table's counts with the row labels and the header as variables; a long table's
+    count columns each with its label columns as variables (two or more)."""
+    members = np.flatnonzero(_members(table, roles))
+    counts = [c for c in roles.counts if not TOTAL_LABEL.match(c) and not _PERCENT.search(c)]
+    labels = [
+        pc.utf8_trim_whitespace(table.raw.column(n).combine_chunks()).take(pa.array(members))
+        for n in roles.labels
+    ]
+    if roles.wide:
+        if len(counts) < 2:
+            return []
+        labels = labels or [pc.cast(pa.array(members), pa.string())]
+        width = len(counts)
+        return [
+            _Grid(
+                [pa.concat_arrays([a] * width) for a in labels]
+                + [pa.array(np.repeat(np.array(counts, dtype=object), len(members)), pa.string())],
+                np.concatenate([as_numpy(table.numeric[c])[members] for c in counts]),
+                np.concatenate([_hidden(table, c)[members] for c in counts]),
+                np.tile(members, width),
+                [c for c in counts for _ in members],
+            )
+        ]
+    if len(labels) < 2:
         return []
     return [
-        Finding(
-            "class-disclosure",
-            "review",
-            _(
-                "{n} cells hold at least {pct}% of their row or column: nearly everyone in "
-                "that group shares the trait; check that this is safe to say."
-            ).format(n=len(found), pct=round(params.class_share * 100)),
-            columns=sorted({c for _r, c in found}),
-            cells=sorted(found),
+        _Grid(
+            labels,
+            as_numpy(table.numeric[c])[members],
+            _hidden(table, c)[members],
+            members,
+            [c] * len(members),
         )
+        for c in counts
     ]
+
+
+def _hidden(table: TableData, name: str) -> np.ndarray:
+    marks = table.suppressed.get(name)
+    if marks is None:
+        return np.zeros(table.num_rows, dtype=bool)
+    return np.asarray(pc.fill_null(marks, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _dominant(grid: _Grid, params: SdcParams) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
+    """(cells holding all of their group, cells holding at least `class_share` of it), along
+    every variable in turn: a group is the cells that share every other variable's label."""
+    present = ~np.isnan(grid.values) | grid.hidden
+    values = np.where(np.isnan(grid.values), 0.0, grid.values)
+    complete: set[tuple[int, str]] = set()
+    nearly: set[tuple[int, str]] = set()
+    where = np.flatnonzero(present)
+    if len(where) < 2:
+        return complete, nearly
+    for axis in range(len(grid.variables)):
+        others = [v for k, v in enumerate(grid.variables) if k != axis]
+        key = pc.binary_join_element_wise(*others, "\x1f") if len(others) > 1 else others[0]
+        group = np.asarray(pc.dictionary_encode(key.take(pa.array(where))).indices)
+        levels = len(pc.unique(grid.variables[axis].take(pa.array(where))))
+        groups = int(group.max()) + 1
+        per_group = np.bincount(group, minlength=groups)
+        # A cross-classification: the variable takes several levels in most groups and the
+        # grid is mostly filled. Otherwise it is a description of another label (a code's
+        # name) or nested in it (municipalities in prefectures), and absent is not zero.
+        if levels < 2 or (per_group >= 2).mean() < 0.5 or len(where) < 0.5 * groups * levels:
+            continue
+        cell = values[where]
+        hidden = grid.hidden[where]
+        total = np.bincount(group, weights=cell, minlength=groups)[group]
+        hidden_rest = np.bincount(group, weights=hidden, minlength=groups)[group] - hidden
+        rest = total - cell
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(total > 0, cell / total, 0.0)
+        dominant = (share >= params.class_share) & (total >= params.threshold) & ~hidden
+        whole = dominant & (rest == 0) & (hidden_rest == 0)
+        most = dominant & ~whole & ((hidden_rest > 0) | (rest >= params.threshold))
+        for mask, out in ((whole, complete), (most, nearly)):
+            out |= {
+                (int(grid.rows[where[i]]), grid.columns[where[i]]) for i in np.flatnonzero(mask)
+            }
+    return complete, nearly
 
 
 _MEAN = re.compile(r"(?i)(mean|avg|average|平均)")

@@ -219,7 +219,7 @@ def findings_from_flags(
             continue
         severity, text = MESSAGES[rule]
         if rule == "zeros":
-            severity = {"structural": "info", "sampling": "review"}.get(params.zeros, "block")
+            severity = params.zeros_severity
         elif rule == "negative-values":
             severity = params.unchecked
         on_file = mask[index] if len(index) else np.zeros(0, dtype=bool)

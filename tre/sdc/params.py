@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from tre.errors import InputError
 from tre.sdc._i18n import _
+from tre.sdc.findings import Severity
 
 MIB = 1024 * 1024
 DEFAULT_ALLOWED_TYPES = frozenset({"csv", "tsv", "txt", "md", "json", "png", "jpeg"})
@@ -49,6 +50,11 @@ _ALIASES = {
 
 PROFILES = ("acro", "opensafely", "ndb")
 Zeros = Literal["disclosive", "sampling", "structural"]
+_ZEROS_SEVERITY: dict[str, Severity] = {
+    "disclosive": "block",
+    "sampling": "review",
+    "structural": "info",
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,8 @@ class SdcParams:
       dominance is undefined): "block" under `acro`, where ACRO holds such a table for review
       and a check not made is not a pass.
     - `class_share`: a count holding at least this share of its row or column (class
-      disclosure: nearly everyone in a group shares a trait) is held for review.
+      disclosure: nearly everyone in a group shares a trait) is held for review; one
+      holding all of it (the others zero) is what `zeros` says a zero is.
     - `rounding_base`: when above 0, every count must be rounded to this base (or to
       midpoint 6, `rounding_midpoint6`), as OpenSAFELY requires.
     - `municipality_bands`: (population below, minimum count) pairs for figures by
@@ -89,6 +96,11 @@ class SdcParams:
     medicine_min_oral: int = 0
     medicine_min_injection: int = 0
     facility_min: int = 0
+
+    @property
+    def zeros_severity(self) -> Severity:
+        """What a zero cell (nobody in a group has the trait) is under this profile."""
+        return _ZEROS_SEVERITY[self.zeros]
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None, tier: str | None = None) -> SdcParams:
@@ -158,8 +170,8 @@ class SdcParams:
         known = {f.name for f in fields(self)}
         updates: dict[str, Any] = {}
         for key, value in values.items():
-            if key == "zeros_are_disclosive":
-                updates["zeros"] = "sampling" if value else "structural"
+            if key == "zeros_are_disclosive":  # ACRO fails zeros when it is true
+                updates["zeros"] = "disclosive" if value else "structural"
             elif key in ("max_file_mib", "max_size_mib", "max_file_mb"):
                 updates["max_file_bytes"] = int(float(value) * MIB)
             elif key in known and key != "profile":

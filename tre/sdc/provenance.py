@@ -25,7 +25,10 @@ import pyarrow.compute as pc
 from tre.errors import InputError
 from tre.sdc._i18n import _
 from tre.sdc.check import CheckContext
+from tre.sdc.columns import public_table
 from tre.sdc.findings import Finding
+from tre.sdc.identifiers import as_id_array
+from tre.sdc.recognise import record_headers
 from tre.sdc.sqlguard import ensure_read_only_select
 from tre.sdc.tabulate import crosstab, result_table, sha256
 from tre.sdc.text import DecodeProblem, TableData, decode, read_delimited, sniff_delimiter
@@ -67,8 +70,10 @@ def verify(
     sidecar: str | Path | dict[str, Any] | None,
     extract_catalog_path: str | Path,
     limits: VerifyLimits | None = None,
+    person_ids: object = None,
 ) -> Verification:
-    """Re-execute the sidecar's query on the extract and compare every figure of the CSV."""
+    """Re-execute the sidecar's query on the extract and compare every figure of the CSV
+    (`person_ids`: the extract's, so that differing cells name columns as the checks do)."""
     limits = limits or VerifyLimits()
     document = _load_sidecar(sidecar)
     if document is None:
@@ -86,6 +91,7 @@ def verify(
         spec = _spec(document)
         ensure_read_only_select(spec["sql"])
         published = _read_csv(Path(csv_path))
+        published = public_table(published, record_headers(published, as_id_array(person_ids)))
     except InputError as exc:
         return Verification("unverified", [Finding("provenance", "block", str(exc))])
     findings: list[Finding] = []
@@ -272,7 +278,7 @@ def compare(published: TableData, expected: pa.Table, ordered: bool) -> list[tup
     """CSV cells whose value differs from the re-computed table (numbers with a relative
     tolerance of 1e-9, text exactly); extra or missing rows and columns differ entirely."""
     names = published.names
-    if names != [str(n) for n in expected.column_names]:
+    if published.headers != [str(n) for n in expected.column_names]:
         return [(0, n) for n in names] or [(0, "")]
     rows = min(published.num_rows, expected.num_rows)
     csv_order = np.arange(published.num_rows)

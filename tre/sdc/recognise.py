@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tre.sdc.identifiers import identifier_headers
+from tre.sdc.formulas import formula_mask
+from tre.sdc.identifiers import extract_matches, identifier_header_mask, identifier_headers
 from tre.sdc.roles import TOTAL_LABEL, Roles
 from tre.sdc.text import TableData
 
@@ -28,9 +29,12 @@ _ATTRIBUTE = re.compile(
     r"occupation|death.*|admission.*|discharge.*|cost.*|visits?.*|"
     r"年齢|性別|生年.*|都道府県|市区町村|住所|郵便番号|体重|身長|病名|傷病名|診断.*|死亡.*|入院.*|費用.*)\s*$"
 )
+# "patient 3", "Patient B", "P12", "case_c", "患者A": a label for one person. A lowercase
+# letter straight after the word is a plural (patients, cases), not a label.
 _PERSON_HEADER = re.compile(
-    r"(?i)^\s*(patient|person|subject|case|pt|p|id|individual|participant|member|"
-    r"患者|症例|対象者|被保険者)[\s_#.:-]*([0-9]+|[A-Za-z]|[Ａ-Ｚ])\s*$"
+    r"^\s*((?i:patient|person|subject|case|pt|p|id|individual|participant|member)"
+    r"([\s_#.:-]*[0-9]+|[\s_#.:-]+[A-Za-z]|[A-Z])"
+    r"|(患者|症例|対象者|被保険者)[\s_#.:-]*([0-9０-９]+|[A-Za-zＡ-Ｚａ-ｚ]))\s*$"
 )
 _FULL_DATE = (
     r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T].*)?$"
@@ -145,7 +149,7 @@ def transposed(table: TableData) -> bool:
     """Persons laid out as columns."""
     if len(table.names) < 3 or table.num_rows < 1:
         return False
-    first, headers = table.names[0], table.names[1:]
+    first, headers = table.names[0], table.headers[1:]
     ids = identifier_headers(headers)
     if ids >= 2 and ids >= 0.5 * len(headers):
         return True
@@ -155,12 +159,32 @@ def transposed(table: TableData) -> bool:
     attributes = sum(1 for v in labels if v and _ATTRIBUTE.match(str(v)))
     if attributes < 2:
         return False
-    person_like = sum(1 for h in headers if _PERSON_HEADER.match(h))
+    person_like = int(_person_labels(headers).sum())
     if person_like >= 2 and person_like >= 0.5 * len(headers):
         return True
     # A column per person mixes an attribute's text (sex, region) with numbers (age, cost).
-    mixed = sum(1 for h in headers if h not in table.numeric and _mixes_types(table, h))
+    columns = table.names[1:]
+    mixed = sum(1 for c in columns if c not in table.numeric and _mixes_types(table, c))
     return mixed >= 2 and mixed >= 0.5 * len(headers)
+
+
+def record_headers(table: TableData, ids: pa.Array | None = None) -> np.ndarray:
+    """Which headers are values from the records rather than names of variables: identifier
+    tokens, the extract's identifiers (whole or shortened), one-per-person labels (patient 1,
+    患者A), formulas, and every header but the first of a transposed table of persons. The
+    checks name those columns by position (`tre.sdc.columns`)."""
+    headers = table.headers
+    hidden = identifier_header_mask(headers) | _person_labels(headers)
+    if headers:
+        hidden |= np.asarray(formula_mask(pa.array(headers, pa.string())).to_pylist(), dtype=bool)
+        hidden |= extract_matches(pa.array(headers, pa.string()), ids)
+    if transposed(table):
+        hidden[1:] = True
+    return hidden
+
+
+def _person_labels(headers: list[str]) -> np.ndarray:
+    return np.array([bool(_PERSON_HEADER.match(h)) for h in headers], dtype=bool)
 
 
 def _mixes_types(table: TableData, name: str) -> bool:
@@ -170,4 +194,11 @@ def _mixes_types(table: TableData, name: str) -> bool:
     return non_empty >= 2 and 0.2 * non_empty <= numbers <= 0.8 * non_empty
 
 
-__all__ = ["QUASI_IDENTIFIER", "Records", "quasi_identifiers", "records", "transposed"]
+__all__ = [
+    "QUASI_IDENTIFIER",
+    "Records",
+    "quasi_identifiers",
+    "record_headers",
+    "records",
+    "transposed",
+]

@@ -20,6 +20,7 @@ from tre.sdc.roles import named_value
 from tre.sdc.text import TableData, read_delimited, sniff_delimiter, table_from_arrow
 
 MAX_TABLES = 50
+KEY_COLUMN = "index"  # the column of an object's keys, named as pandas names it
 MAX_BLOCKS = 2000  # paragraphs looked at for tables; a longer report is read by a person
 _DF = re.compile(r"(?i)(^df|_df$|df_|nobs|observations|自由度)")
 _MD_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -130,7 +131,10 @@ def _parse(text: str, delimiter: str) -> TableData | None:
 
 def tables_in_json(document: Any) -> list[TableData]:
     """Every table anywhere in a JSON document: lists of flat objects, objects of equal-length
-    lists, and objects of scalars (a one-row table, such as a model's summary figures)."""
+    lists, objects of flat objects (a column per key, as pandas writes by default, or a row per
+    key, `orient="index"`, told apart by the types each object holds), the
+    `columns`/`data` layout (`orient="split"`), and objects of scalars (a one-row table, such
+    as a model's summary figures)."""
     found: list[TableData] = []
     stack: list[Any] = [document]
     while stack and len(found) < MAX_TABLES:
@@ -138,7 +142,7 @@ def tables_in_json(document: Any) -> list[TableData]:
         table = _json_table(node)
         if table is not None:
             found.append(table)
-        if isinstance(node, dict):
+        if isinstance(node, dict) and not (table is not None and _keyed_rows(node)):
             stack.extend(v for v in node.values() if isinstance(v, dict | list))
         elif isinstance(node, list) and table is None:
             stack.extend(v for v in node if isinstance(v, dict | list))
@@ -154,6 +158,18 @@ def _json_table(node: Any) -> TableData | None:
             ]
             if any(flat):
                 return table_from_arrow(pa.Table.from_pylist(flat))
+        if _keyed_rows(node) and not _runs_as_columns(node):
+            # The key is the row's label: a pseudonym keying a person's record is a value.
+            key = KEY_COLUMN if not any(KEY_COLUMN in r for r in node.values()) else ""
+            rows = [
+                {key: str(k), **{str(c): _scalar(v) for c, v in r.items()}} for k, r in node.items()
+            ]
+            return table_from_arrow(pa.Table.from_pylist(rows))
+        if _keyed_rows(node):
+            return _keyed_columns(node)
+        split = split_layout(node)
+        if split is not None:
+            return split
         if isinstance(node, dict) and node:
             values = list(node.values())
             if all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
@@ -187,10 +203,59 @@ def _json_table(node: Any) -> TableData | None:
     return None
 
 
+def _keyed_rows(node: Any) -> bool:
+    """An object of two or more flat objects ({"A01": {"age": 34, "sex": "F"}, ...})."""
+    return (
+        isinstance(node, dict)
+        and len(node) >= 2
+        and all(
+            isinstance(r, dict) and r and not any(isinstance(v, dict | list) for v in r.values())
+            for r in node.values()
+        )
+    )
+
+
+def _runs_as_columns(node: dict[str, Any]) -> bool:
+    """Whether the inner objects are columns: a variable holds one type, so objects that each
+    hold only text or only numbers are columns (pandas' default layout); objects that mix them
+    are records."""
+    return all(
+        len({isinstance(v, str) for v in column.values() if v is not None}) <= 1
+        for column in node.values()
+    )
+
+
+def _keyed_columns(node: dict[str, Any]) -> TableData:
+    """An object of flat objects read as a column per key, the inner keys labelling rows."""
+    labels = list(dict.fromkeys(str(k) for r in node.values() for k in r))
+    key = KEY_COLUMN if KEY_COLUMN not in node else ""
+    table: dict[str, list[str | None]] = {key: list(labels)}
+    for name, column in node.items():
+        by_label = {str(k): v for k, v in column.items()}
+        table[str(name)] = [_scalar(by_label.get(label)) for label in labels]
+    return table_from_arrow(pa.table(table))
+
+
+def split_layout(node: Any) -> TableData | None:
+    """{"columns": [...], "data": [[...], ...], "index": [...]} as pandas writes it."""
+    if not isinstance(node, dict) or not isinstance(node.get("columns"), list):
+        return None
+    columns, data = [str(c) for c in node["columns"]], node.get("data")
+    if not columns or not isinstance(data, list) or not data:
+        return None
+    if not all(isinstance(r, list) and len(r) == len(columns) for r in data):
+        return None
+    table = {c: [_scalar(r[j]) for r in data] for j, c in enumerate(columns)}
+    index = node.get("index")
+    if isinstance(index, list) and len(index) == len(data) and KEY_COLUMN not in table:
+        table = {KEY_COLUMN: [_scalar(i) for i in index], **table}
+    return table_from_arrow(pa.table(table))
+
+
 def _scalar(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else json.dumps(value)
 
 
-__all__ = ["TextFacts", "tables_in_json", "tables_in_text", "text_facts"]
+__all__ = ["TextFacts", "split_layout", "tables_in_json", "tables_in_text", "text_facts"]

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tre.sdc._i18n import _
 from tre.sdc.findings import Finding
-from tre.sdc.identifiers import identifier_column, person_column, shortened_matches
+from tre.sdc.identifiers import (
+    as_id_array,
+    extract_matches,
+    identifier_column,
+    person_column,
+)
 from tre.sdc.params import SdcParams
 from tre.sdc.recognise import records, transposed
 from tre.sdc.roles import Roles
@@ -44,6 +48,10 @@ _RESIDUAL_NAME = re.compile(
     r"|influence|残差|予測値)"
 )
 _RANK_NAME = re.compile(r"(?i)^(rank|top|順位|ranking)$")
+_PERSONS_COUNT = re.compile(
+    r"(?i)(patients|persons|people|individuals|subjects|participants|"
+    r"人数|患者数|対象者数|例数|受診者数)"
+)
 
 
 #: Rules whose `block` says a file is data about individuals rather than a summary of them.
@@ -72,19 +80,6 @@ def _share(column: pa.Array, pattern: str) -> tuple[float, np.ndarray]:
     return (mask.sum() / total if total else 0.0), mask
 
 
-def _as_id_array(person_ids: object) -> pa.Array | None:
-    if person_ids is None:
-        return None
-    if isinstance(person_ids, duckdb.DuckDBPyRelation):
-        table = person_ids.to_arrow_table()
-        return pc.cast(table.column(0).combine_chunks(), pa.string())
-    if isinstance(person_ids, pa.ChunkedArray):
-        return pc.cast(person_ids.combine_chunks(), pa.string())
-    if isinstance(person_ids, pa.Array):
-        return pc.cast(person_ids, pa.string())
-    return pa.array([str(v) for v in person_ids], pa.string())  # type: ignore[attr-defined]
-
-
 def row_level_rules(
     table: TableData,
     roles: Roles,
@@ -93,16 +88,14 @@ def row_level_rules(
     n_persons: int | None = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
-    ids = _as_id_array(person_ids)
+    ids = as_id_array(person_ids)
     rows = table.num_rows
     id_cells: list[tuple[int, str]] = []
     if rows and ids is not None and len(ids):
         # Numbers can be identifiers too (integer ids): match every column's text, whole or
         # shortened to a prefix or suffix.
-        flat = pc.utf8_trim_whitespace(table.flat())
-        exact = table.grid(pc.is_in(flat, value_set=ids))
-        cut = shortened_matches(flat, ids).reshape(len(table.names), rows)
-        cols, where = np.nonzero(exact | cut)
+        found = extract_matches(table.flat(), ids).reshape(len(table.names), rows)
+        cols, where = np.nonzero(found)
         id_cells = sorted((int(r), table.names[int(c)]) for c, r in zip(cols, where, strict=True))
     if id_cells:
         findings.append(
@@ -122,12 +115,16 @@ def row_level_rules(
     unnamed = [n for n in table.names if n not in roles.named and n not in matched]
     long_numbers = _long_numbers(table, [n for n in unnamed if n not in roles.labels])
     candidates = [n for n in unnamed if n in roles.labels or person_column(n) or n in long_numbers]
+    groups = _rows_are_groups(table, roles)
     id_like = [
         n
         for n in candidates
         if rows >= 2
         and identifier_column(
-            n, table.raw.column(n).combine_chunks(), counts_by_code and n not in roles.counts
+            n,
+            table.raw.column(n).combine_chunks(),
+            counts_by_code and n not in roles.counts,
+            groups,
         )
     ]
     if id_like:
@@ -162,6 +159,17 @@ def row_level_rules(
     return findings
 
 
+def _rows_are_groups(table: TableData, roles: Roles) -> bool:
+    """Every row counts two people or more (a column counting patients or persons): a row is
+    a group, and its label names the group, not one person."""
+    for name in roles.counts:
+        if _PERSONS_COUNT.search(name):
+            low = pc.min(table.numeric[name]).as_py()
+            if low is not None and low >= 2:
+                return True
+    return False
+
+
 def _long_numbers(table: TableData, columns: list[str]) -> set[str]:
     """Columns of whole numbers of nine digits or more: too large to count people in a cell,
     the size of identifiers (a column of counts or sums is not taken for ids below that)."""
@@ -175,13 +183,8 @@ def _long_numbers(table: TableData, columns: list[str]) -> set[str]:
 
 
 def _header_ids(table: TableData, ids: pa.Array | None) -> list[Finding]:
-    """Headers that are the extract's person identifiers."""
-    if ids is None or not len(ids):
-        return []
-    headers = pa.array(table.names, pa.string())
-    hits = int(pc.sum(pc.is_in(headers, value_set=ids)).as_py() or 0)
-    hits += int(shortened_matches(headers, ids).sum())
-    if not hits:
+    """Headers that are the extract's person identifiers (whole or shortened)."""
+    if not extract_matches(pa.array(table.headers, pa.string()), ids).any():
         return []
     return [
         Finding(

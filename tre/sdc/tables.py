@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from tre.sdc._i18n import _
 from tre.sdc.findings import Finding
+from tre.sdc.formulas import formula_mask
 from tre.sdc.params import SdcParams
 from tre.sdc.roles import Roles
 from tre.sdc.text import TableData
@@ -74,19 +75,15 @@ def zeros_finding(n: int, params: SdcParams, cells: list[tuple[int, str]]) -> Fi
     """Zero cells, by the profile: disclosive (block, as ACRO fails them), sampling zeros
     (review) or structural zeros (info)."""
     if params.zeros == "structural":
-        severity, text = (
-            "info",
-            _("{n} cells are zero; treated as structural (impossible) combinations."),
-        )
+        text = _("{n} cells are zero; treated as structural (impossible) combinations.")
     else:
-        severity = "block" if params.zeros == "disclosive" else "review"
         text = _(
             "{n} cells are zero: a zero can reveal that nobody in a group has a trait; "
             "explain why these zeros are safe."
         )
     return Finding(
         "zeros",
-        severity,  # type: ignore[arg-type]
+        params.zeros_severity,
         text.format(n=n),
         columns=sorted({c for _r, c in cells}),
         cells=cells,
@@ -243,27 +240,16 @@ def _labelled_value(table: TableData, pattern: str) -> float | None:
     return None
 
 
-# A cell a spreadsheet would run: it starts with '=', '+', '-' or '@' (perhaps after a tab or
-# carriage return) and is not a plain signed number such as -5 or +1.5e3 or a lone dash.
-_FORMULA_START = r"^[\t\r]*[=+\-@]"
-_PLAIN = r"^[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$|^[+\-@\s]*$"
-
-
-def _formula_mask(values: pa.Array) -> pa.Array:
-    starts = pc.match_substring_regex(values, _FORMULA_START)
-    plain = pc.match_substring_regex(values, _PLAIN)
-    return pc.and_(starts, pc.invert(plain))
-
-
 def formula_rules(table: TableData) -> list[Finding]:
     text_columns = [n for n in table.names if n not in table.numeric]  # numbers cannot be formulas
     flagged: list[tuple[int, str]] = []
     if text_columns and table.num_rows:
-        hits = table.grid(_formula_mask(table.flat(text_columns)), text_columns)
+        hits = table.grid(formula_mask(table.flat(text_columns)), text_columns)
         cols, rows = np.nonzero(hits)
         order = np.lexsort((cols, rows))
         flagged = [(int(rows[k]), text_columns[int(cols[k])]) for k in order]
-    header_hits = _formula_mask(pa.array(table.names, pa.string())).to_pylist()
+    # A header is tested as written (its name here may be a position: tre.sdc.columns).
+    header_hits = formula_mask(pa.array(table.headers, pa.string())).to_pylist()
     columns = [n for n, hit in zip(table.names, header_hits, strict=True) if hit]
     if not flagged and not columns:
         return []

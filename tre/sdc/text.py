@@ -75,6 +75,10 @@ class TableData:
     `numeric[name]` holds float64 values (null where the cell is not a number) for columns
     whose every non-empty cell is a number or a suppression marker; `suppressed[name]` marks
     cells holding such a marker (`*`, `<10`, `c`, ...).
+
+    `names` are what findings call the columns; `headers` the header cells as read, which
+    may be record values (a person's identifier as a column header): rules read them to
+    recognise what a header is, never to name a column (see `tre.sdc.columns`).
     """
 
     names: list[str]
@@ -82,6 +86,11 @@ class TableData:
     numeric: dict[str, pa.Array] = field(default_factory=dict)
     suppressed: dict[str, pa.Array] = field(default_factory=dict)
     ragged_rows: int = 0
+    headers: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.headers:
+            self.headers = list(self.names)
 
     @property
     def num_rows(self) -> int:

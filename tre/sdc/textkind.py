@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from tre.sdc._i18n import _
 from tre.sdc.findings import Finding
+from tre.sdc.reports import split_layout
 from tre.sdc.text import TableData, read_delimited, sniff_delimiter, table_from_arrow
 
 
@@ -54,8 +55,12 @@ def parse_text(text: str, extension: str) -> tuple[str, TableData | None, list[F
 
 
 def _json_table(document: Any) -> TableData | None:
-    """Records (a list of flat objects) or columns (an object of equal-length lists)."""
+    """Records (a list of flat objects), columns (an object of equal-length lists) or the
+    `columns`/`data` layout."""
     try:
+        split = split_layout(document)
+        if split is not None:
+            return split
         if isinstance(document, list) and document and all(isinstance(r, dict) for r in document):
             rows = [{k: _scalar(v) for k, v in r.items()} for r in document]
             return table_from_arrow(pa.Table.from_pylist(rows))

@@ -13,6 +13,8 @@ from typing import Any
 
 import duckdb
 
+from tre.sdc.columns import column_index
+
 MAX_ROWS = 500
 INLINE_IMAGES = {"png": "image/png", "jpeg": "image/jpeg"}
 MAX_SOURCE_BYTES = 256 * 1024
@@ -23,9 +25,9 @@ class TableView:
     columns: list[str]
     rows: list[list[str]]
     truncated: bool
-    # (row, column) -> finding numbers (1-based, as listed beside the table)
-    flags: dict[tuple[int, str], list[int]] = field(default_factory=dict)
-    column_flags: dict[str, list[int]] = field(default_factory=dict)
+    # (row, column index) -> finding numbers (1-based, as listed beside the table)
+    flags: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    column_flags: dict[int, list[int]] = field(default_factory=dict)
 
 
 def read_table(path: Path, kind: str) -> TableView | None:
@@ -48,11 +50,17 @@ def read_table(path: Path, kind: str) -> TableView | None:
 
 
 def mark_findings(view: TableView, findings: list[dict[str, Any]]) -> None:
+    """Mark each finding's cells and columns; a finding names a column by its header, or by
+    its position (`#3`) when the header is a record value (`tre.sdc.columns`)."""
     for number, finding in enumerate(findings, start=1):
         for row, column in finding.get("cells") or []:
-            view.flags.setdefault((int(row), str(column)), []).append(number)
+            index = column_index(str(column), view.columns)
+            if index is not None:
+                view.flags.setdefault((int(row), index), []).append(number)
         for column in finding.get("columns") or []:
-            view.column_flags.setdefault(str(column), []).append(number)
+            index = column_index(str(column), view.columns)
+            if index is not None:
+                view.column_flags.setdefault(index, []).append(number)
 
 
 def read_source(path: Path) -> str:

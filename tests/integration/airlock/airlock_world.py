@@ -80,3 +80,18 @@ def reviewed(settings: Settings, project: str, files: dict[str, str] | None = No
             settings, checker, rid, dict.fromkeys(files or {"counts.csv": ""}, "approve")
         )
     return rid
+
+
+# A second project's application (project B, led by bob), complete as the schema asks.
+OTHER_APPLICATION = """\
+title: Asthma in children
+lay_summary: How asthma care for children changed over ten years.
+purpose: scientific_research
+purpose_description: Describe how asthma care for children changed over time.
+lawful_basis: public_interest
+organisation: Example Institute
+datasets:
+  synthea.patients: [sex]
+expected_outputs: Aggregate counts by year.
+period: {start: 2025-01-01, end: 2099-12-31}
+"""

@@ -17,7 +17,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from airlock_world import PERSON_IDS
+from airlock_world import OTHER_APPLICATION, PERSON_IDS
 from cli_accounts import act_as
 from portal_client import TestClient, client_for
 from sqlalchemy import select
@@ -78,11 +78,7 @@ def _other_project(settings: Settings, tmp_path: Path) -> None:
     """Project B of bob, who is not a member of p-1."""
     users.add_user(settings, "ada", "bob", ["analyst"])
     app_file = tmp_path / "other.yaml"
-    app_file.write_text(
-        "title: Asthma in children\nlay_summary: How asthma care changed.\n"
-        "purpose: scientific_research\norganisation: Example Institute\n"
-        "datasets:\n  synthea.patients: [sex]\nperiod: {start: 2025-01-01, end: 2099-12-31}\n"
-    )
+    app_file.write_text(OTHER_APPLICATION)
     projects.approve(settings, "appy", str(projects.apply(settings, "bob", app_file)["id"]))
 
 

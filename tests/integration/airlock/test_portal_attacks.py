@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from airlock_world import reviewed, submitted
+from airlock_world import OTHER_APPLICATION, reviewed, submitted
 from cli_accounts import act_as
 from portal_client import COUNTS, client_for, csrf
 
@@ -18,19 +18,6 @@ from tre.cli import main
 from tre.config import Settings
 
 World = tuple[Settings, str]
-
-OTHER_APPLICATION = """\
-title: Asthma in children
-lay_summary: How asthma care for children changed over ten years.
-purpose: scientific_research
-purpose_description: Describe how asthma care for children changed over time.
-lawful_basis: public_interest
-organisation: Example Institute
-datasets:
-  synthea.patients: [sex]
-expected_outputs: Aggregate counts by year.
-period: {start: 2025-01-01, end: 2099-12-31}
-"""
 
 
 def _other_project(settings: Settings, tmp_path: Path) -> str:

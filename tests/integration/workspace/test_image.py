@@ -234,8 +234,8 @@ def test_client_speaks_the_workspace_language(workspace: tuple[Any, str]) -> Non
 
 def test_pre_check_recognises_outputs_in_the_workspace(workspace: tuple[Any, str]) -> None:
     """The in-workspace pre-check runs the gate's recognition with only what the image
-    installs: a picture carrying rows after its end, a transposed person table, a rate
-    beside its denominator."""
+    installs: a picture carrying rows after its end, a transposed person table (its headers
+    named by position), a rate beside its denominator, short pseudonyms under 'ref'."""
     container, _ = workspace
     script = (
         "import struct, zlib; from tre import client\n"
@@ -248,17 +248,23 @@ def test_pre_check_recognises_outputs_in_the_workspace(workspace: tuple[Any, str
         "open('/tmp/t.csv', 'w').write('attribute,Patient 1,Patient 2,Patient 3\\n"
         "age,71,64,58\\nsex,F,M,F\\nregion,Kanto,Kinki,Chubu\\n')\n"
         "open('/tmp/r.csv', 'w').write('group,N,pct\\nold,212,2.4\\nyoung,900,30.1\\n')\n"
-        "for f in ('/tmp/p.png', '/tmp/t.csv', '/tmp/r.csv'):\n"
+        "open('/tmp/s.csv', 'w').write('ref,visits\\n' + ''.join("
+        "'%08x,%d\\n' % (k * 2654435761 % 2**32, 12 + k) for k in range(1, 21)))\n"
+        "for f in ('/tmp/p.png', '/tmp/t.csv', '/tmp/r.csv', '/tmp/s.csv'):\n"
         "    r = client.check(f)\n"
         "    print(r.verdict, sorted({x.rule for x in r.findings if x.severity == 'block'}))\n"
+        "open('/tmp/h.csv', 'w').write('region,n,Qz7x9Kp2Lm4W\\nKanto,40,25\\nKinki,30,3\\n')\n"
+        "print([c for x in client.check('/tmp/h.csv').findings for c in x.cells])\n"
     )
     code, output = container.exec_run(["python", "-c", script], user="1000")
     out = output.decode(errors="replace")
     assert code == 0, out
-    lines = out.strip().splitlines()[-3:]
+    lines = out.strip().splitlines()[-5:]
     assert lines[0] == "block ['hidden-data']", out
     assert lines[1].startswith("block") and "'transposed-persons'" in lines[1], out
     assert lines[2] == "block ['derived-count']", out
+    assert lines[3] == "block ['pseudonym-like']", out
+    assert lines[4] == "[(1, '#3')]", out  # a header that is an identifier: by position
 
 
 def test_analyst_can_save_jupyterlab_settings(api: httpx.Client) -> None:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tre.cli import main
+from tre.cli import common, main
+from tre.sdc.acro_results import output_result, table_columns
+from tre.sdc.columns import column_index
 
-from .helpers import check, rules, write_csv
+from .helpers import cells_of, check, rules, write_csv
 
 MARKERS = ("Qz7Marker", "1931-07-04", "SW1A 1AA", "HYPERLINK", "4f7a11ce")
 PERSON = "4f7a11ce" + "0" * 56
@@ -55,9 +57,11 @@ def test_cli_output_and_log_carry_no_values(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
     as_json: bool,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(common.console, "width", 1000)  # no cell folded across lines
     args = ["sdc", "check", str(_hostile(tmp_path))] + (["--json"] if as_json else [])
     with pytest.raises(SystemExit) as exit_info:
         main(args)
@@ -84,3 +88,107 @@ def test_unreadable_microdata_error_carries_no_values(
     captured = capsys.readouterr()
     assert captured.err.strip()
     _assert_no_marker(captured.out + captured.err, "the error")
+
+
+# --- headers that are record values -------------------------------------------------------
+# A marker every hostile header below carries, and that nothing else in the tables holds.
+HEADER_MARK = "Qz7"
+EXTRACT_IDS = [f"{HEADER_MARK}Marker{i}" + "k3j9" * 14 for i in range(5)]
+
+
+def _header_cases(tmp_path: Path) -> dict[str, tuple[Path, dict[str, object]]]:
+    """Tables whose headers are values from the records, with the context each is checked
+    with: the extract's identifiers (shortened) as headers, person names as headers (the
+    rows are attributes), one identifier-shaped header in an aggregate that has a small count
+    in that column, and a formula as a header."""
+    attributes: list[list[object]] = [
+        ["age", 34, 51, 72],
+        ["sex", "F", "M", "F"],
+        ["region", "Kanto", "Kinki", "Tohoku"],
+    ]
+    names = [f"{HEADER_MARK}Tanaka", f"{HEADER_MARK}Suzuki", f"{HEADER_MARK}Sato"]
+    formula = f'"=HYPERLINK(""http://{HEADER_MARK}.example"")"'
+    small = [["Kanto", 40, 25], ["Kinki", 30, 3], ["Tohoku", 20, 12]]
+    short_ids = [i[:10] for i in EXTRACT_IDS[:3]]
+    return {
+        "extract_ids": (
+            write_csv(tmp_path / "persons.csv", ["attribute", *short_ids], attributes),
+            {"person_ids": set(EXTRACT_IDS)},
+        ),
+        "names": (write_csv(tmp_path / "names.csv", ["attribute", *names], attributes), {}),
+        "one_id": (
+            write_csv(tmp_path / "one_id.csv", ["region", "n", f"{HEADER_MARK}x9Kp2Lm4W"], small),
+            {},
+        ),
+        "formula": (
+            write_csv(tmp_path / "formula.csv", ["region", "n", formula], small[:2]),
+            {},
+        ),
+    }
+
+
+def _named_columns(report: object) -> set[str]:
+    found = report.findings  # type: ignore[attr-defined]
+    return {c for f in found for c in f.columns} | {c for f in found for _r, c in f.cells}
+
+
+@pytest.mark.parametrize("case", ["extract_ids", "names", "one_id", "formula"])
+def test_headers_that_are_record_values_are_named_by_position(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    path, context = _header_cases(tmp_path)[case]
+    report = check(path, **context)
+    assert report.verdict == "block"
+    stored = json.dumps(report.to_dict(), ensure_ascii=False)
+    assert HEADER_MARK not in stored, f"a header of {case} is in the stored report"
+    assert HEADER_MARK not in "\n".join(r.getMessage() for r in caplog.records)
+    headers = path.read_text().splitlines()[0].split(",")
+    for name in _named_columns(report):
+        index = column_index(name, headers)
+        assert index is not None, name
+        assert name in headers or name == f"#{index + 1}"
+    if case == "one_id":  # the small count is placed on its own cell, by position
+        assert (1, "#3") in cells_of(report, "threshold")
+        assert column_index("#3", headers) == 2
+    if case == "formula":
+        assert [f.columns for f in report.findings if f.rule == "formula-injection"] == [["#3"]]
+    if case in ("extract_ids", "names"):
+        assert rules(report)["transposed-persons"] == "block"
+
+
+def test_results_json_places_positional_cells_and_names_no_header(tmp_path: Path) -> None:
+    path, _context = _header_cases(tmp_path)["one_id"]
+    report = check(path).to_dict()
+    result = output_result(
+        "one_id.csv", report, timestamp="t", command="c", columns=table_columns(path)
+    )
+    assert HEADER_MARK not in json.dumps(result, ensure_ascii=False)
+    assert [1, 1] in result["files"][0]["sdc"]["cells"]["MinimumThresholdCheck"]
+    assert "MinimumThresholdCheck" in result["outcome"]["#3"]["1"]
+
+
+@pytest.mark.parametrize("case", ["extract_ids", "names", "one_id", "formula"])
+@pytest.mark.parametrize("fmt", ["table", "json", "acro", "acro-folder"])
+def test_cli_names_such_headers_by_position_in_every_format(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    case: str,
+    fmt: str,
+) -> None:
+    monkeypatch.setattr(common.console, "width", 1000)  # no cell folded across lines
+    path, _context = _header_cases(tmp_path)[case]
+    folder = tmp_path / "acro-out"
+    args = ["sdc", "check", str(path), "--format", fmt.split("-")[0]]
+    args += ["--out", str(folder)] if fmt == "acro-folder" else []
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 11  # blocked
+    captured = capsys.readouterr()
+    assert HEADER_MARK not in captured.out + captured.err
+    if fmt == "acro-folder":
+        written = [p for p in folder.rglob("*") if p.is_file() and p.name != path.name]
+        assert {p.name for p in written} == {"results.json", f"{path.name}.txt"}
+        for p in written:
+            assert HEADER_MARK not in p.read_text(encoding="utf-8"), p.name

@@ -41,6 +41,12 @@ def test_acro_names_aliases_and_unknown_keys() -> None:
     assert p.allowed_types == {"csv", "jpeg"}
 
 
+def test_acros_zeros_are_disclosive_means_zeros_block() -> None:
+    disclosive = SdcParams.from_mapping({"zeros_are_disclosive": True})
+    assert (disclosive.zeros, disclosive.zeros_severity) == ("disclosive", "block")
+    assert SdcParams.from_mapping({"zeros_are_disclosive": False}).zeros_severity == "info"
+
+
 def test_wrong_type_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="threshold"):
         SdcParams.from_mapping({"threshold": "ten"})

@@ -8,6 +8,8 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tre.sdc import SdcParams
@@ -108,3 +110,48 @@ def test_ndb_rules_apply_only_under_ndb(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "m.csv", ["市区町村", "人口", "患者数"], [["A村", 1500, 12]])
     assert "municipality-minimum" not in rules(check(path))
     assert rules(check(path, SdcParams.profile_named("ndb")))["municipality-minimum"] == "block"
+
+
+# pandas writes a DataFrame as JSON in six layouts; "columns" (its default) and "index" are
+# objects of objects, "split" is columns and data apart. Each must be read as the table.
+# ("values" is rows without a header: nothing says what they are, a checker reads them.)
+PANDAS_ORIENTS = ("columns", "index", "split", "records", "table", "values")
+
+
+def _persons(n: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    alphabet = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
+    ids = ["".join(rng.choice(alphabet, 8)) for _ in range(n)]
+    return pd.DataFrame(
+        {
+            "age": rng.integers(20, 90, n),
+            "sex": rng.choice(["F", "M"], n),
+            "cost": rng.integers(100, 99999, n),
+        },
+        index=ids,
+    )
+
+
+@pytest.mark.parametrize("orient", [o for o in PANDAS_ORIENTS if o != "values"])
+def test_person_records_in_any_pandas_json_layout_are_blocked(tmp_path: Path, orient: str) -> None:
+    persons = _persons()
+    path = tmp_path / f"persons_{orient}.json"
+    persons.to_json(path, orient=orient)
+    report = check(path)
+    assert report.verdict == "block", (orient, rules(report))
+    stored = json.dumps(report.to_dict(), ensure_ascii=False)
+    assert not [i for i in persons.index if i in stored], f"a pseudonym of {orient} is named"
+
+
+@pytest.mark.parametrize("orient", [o for o in PANDAS_ORIENTS if o != "values"])
+def test_counts_in_any_pandas_json_layout(tmp_path: Path, orient: str) -> None:
+    counts = pd.DataFrame(
+        {"F": [120, 95, 88], "M": [110, 102, 79]}, index=["Hokkaido", "Tokyo", "Osaka"]
+    )
+    safe = tmp_path / f"safe_{orient}.json"
+    counts.rename_axis("prefecture").reset_index().to_json(safe, orient=orient)
+    assert check(safe).verdict == "pass", (orient, rules(check(safe)))
+    counts.loc["Osaka", "M"] = 3
+    small = tmp_path / f"small_{orient}.json"
+    counts.rename_axis("prefecture").reset_index().to_json(small, orient=orient)
+    assert rules(check(small)).get("threshold") == "block", (orient, rules(check(small)))
