@@ -121,6 +121,10 @@ class Settings(BaseSettings):
         default=None, description="Rego policies; default the repository's policies/ directory."
     )
     locale: Literal["en", "ja"] = Field(default="en", description="Language of messages.")
+    time_zone: str = Field(
+        default="Asia/Tokyo",
+        description="IANA time zone in which the portal shows dates and times (stored in UTC).",
+    )
     hub_ip: str = Field(default="127.0.0.1", description="Address the hub listens on.")
     hub_port: int = Field(default=8000, description="Port the hub listens on.")
     portal_port: int = Field(default=8010, description="Port of the portal service.")
@@ -207,6 +211,19 @@ class Settings(BaseSettings):
     def _port_in_range(cls, value: int) -> int:
         if not 1 <= value <= 65535:
             raise ValueError("must be a TCP port between 1 and 65535")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone (e.g. Asia/Tokyo, Europe/London, UTC)"
+            ) from None
         return value
 
     @field_validator("cli_accounts")

@@ -13,6 +13,7 @@ import gettext
 import io
 import os
 import re
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from functools import cache
 from pathlib import Path
@@ -98,7 +99,9 @@ def _templates(lang: str) -> list[tuple[re.Pattern[str], str]]:
     return found
 
 
-def _translated(text: str, lang: str | None, values: bool) -> str:
+def _translated(
+    text: str, lang: str | None, values: bool, fill: Callable[[str, str], str] | None = None
+) -> str:
     lang = lang if lang in SUPPORTED else current_language()
     exact = gettext_for(lang, text)
     if exact != text or lang == "en":
@@ -109,20 +112,25 @@ def _translated(text: str, lang: str | None, values: bool) -> str:
             found = match.groupdict()
             if values:
                 found = {k: gettext_for(lang, v) for k, v in found.items()}
+            elif fill is not None:
+                found = {k: fill(k, v) for k, v in found.items()}
             return msgstr.format(**found)
     return text
 
 
-def translate_reason(reason: str, lang: str | None = None) -> str:
+def translate_reason(
+    reason: str, lang: str | None = None, fill: Callable[[str, str], str] | None = None
+) -> str:
     """A policy reason in `lang` (default: the current language).
 
     Reasons come from the Rego policies in English. The catalogue holds fixed ones as they
     are, and those the policy builds with `sprintf` as templates with `{name}` placeholders
     ("the permit does not grant dataset {dataset}"), filled from the English reason (the
     values themselves, names and states, are kept). A reason the catalogue lacks stays in
-    English.
+    English. `fill(placeholder, value)` gives what a page shows for a value (a state's label
+    rather than its code).
     """
-    return _translated(reason, lang, values=False)
+    return _translated(reason, lang, values=False, fill=fill)
 
 
 def translate_description(text: str, lang: str | None = None) -> str:

@@ -107,7 +107,7 @@ class Portal:
         self, request: Request, template: str, lang: str, user: str | None, ctx: dict[str, Any]
     ) -> str:
         return self.env.get_template(template).render(
-            **i18n.helpers(lang),
+            **i18n.helpers(lang, self.settings.time_zone),
             lang=lang,
             user=user,
             roles=self.roles(user),

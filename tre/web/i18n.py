@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from fastapi import Request
 
@@ -45,10 +46,12 @@ def negotiate(request: Request) -> str:
     return max(weighted)[1] if weighted else "en"
 
 
-def helpers(lang: str) -> dict[str, Callable[..., Any]]:
+def helpers(lang: str, time_zone: str = "UTC") -> dict[str, Callable[..., Any]]:
     """Template functions: `_` (translate), `label` (a coded value's translated label),
     `finding_message`, `policy_reason`, `description` (of lake data), `fmt_dt`, `fmt_date`,
-    `fmt_num`."""
+    `fmt_num`. Times are shown in `time_zone` (they are stored in UTC), in the language's
+    own form (2026年12月7日 20:48 JST; December 7, 2026 20:48 JST)."""
+    zone = ZoneInfo(time_zone)
 
     def translate(message: str, **kwargs: Any) -> str:
         text = gettext_for(lang, message)
@@ -73,7 +76,9 @@ def helpers(lang: str) -> dict[str, Callable[..., Any]]:
             return "-"
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return format_datetime(value, format="medium", locale=lang, tzinfo=UTC) + " UTC"
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+        day = format_date(local, "long", locale=lang)
+        return f"{day} {format_time(local, 'HH:mm', locale=lang)} {local.tzname()}"
 
     def fmt_date(value: date | datetime | None) -> str:
         return "-" if value is None else format_date(value, format="medium", locale=lang)
@@ -81,8 +86,12 @@ def helpers(lang: str) -> dict[str, Callable[..., Any]]:
     def fmt_num(value: float | int | None) -> str:
         return "-" if value is None else format_decimal(value, locale=lang)
 
+    def state_label(placeholder: str, value: str) -> str:
+        # Reasons name states by code ("this one is in_review"): people read the label.
+        return label("state", value) if placeholder in ("status", "state") else value
+
     def policy_reason(reason: str) -> str:
-        return translate_reason(reason, lang)
+        return translate_reason(reason, lang, state_label)
 
     def description(text: str | None) -> str:
         return translate_description(text, lang) if text else ""
