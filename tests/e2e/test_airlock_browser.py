@@ -384,3 +384,43 @@ def test_japanese_request_page(
     assert "JST" in main and "年" in main and "UTC" not in main
     Shots(tmp_path).take(lena, "13-japanese", lena.locator("#why-review"))
     lena.context.close()
+
+
+def test_checker_reads_a_wide_table(
+    browser: Any, site: tuple[Settings, str, str], tmp_path: Path
+) -> None:
+    """A wide table scrolls in its frame with the header row and row numbers kept in view,
+    columns can be hidden, flagged rows shown alone, and its summary read first."""
+    settings, project, base = site
+    header = "region," + ",".join(f"age_band_{i:02d}" for i in range(24))
+    rows = [f"R{r}," + ",".join(str(20 + 5 * ((r + i) % 7)) for i in range(24)) for r in range(30)]
+    rows[7] = "R7," + ",".join(["3", *["40"] * 23])  # one small cell
+    rid = _submitted_in_service(settings, project, {"wide.csv": header + "\n" + "\n".join(rows)})
+    chk1 = _signed_in(browser, base, "chk1")
+    chk1.goto(f"{base}/requests/{rid}/view/wide.csv")
+    summary = chk1.inner_text("#table-summary")
+    assert "30" in summary and "25" in summary  # rows, columns
+    assert "Smallest non-zero count\n3" in summary
+    assert "no" in summary.split("Counts look rounded")[1]  # a 3 among multiples of 5
+    frame = chk1.locator(".table-scroll")
+    assert frame.evaluate("e => e.scrollWidth > e.clientWidth")  # it does scroll sideways
+    assert "25 of 25 columns" in chk1.inner_text("#scroll-cue")
+    position = "e => getComputedStyle(e).position"
+    assert chk1.locator("table.data thead th").nth(3).evaluate(position) == "sticky"
+    assert chk1.locator("table.data tbody th").first.evaluate(position) == "sticky"
+    frame.evaluate("e => { e.scrollLeft = e.scrollWidth; e.scrollTop = e.scrollHeight; }")
+    row_number = chk1.locator("table.data tbody th").last.bounding_box()
+    box = frame.bounding_box()
+    assert row_number is not None and box is not None and row_number["x"] <= box["x"] + 2
+    Shots(tmp_path).take(chk1, "14-wide-table-scrolled", frame)
+
+    chk1.check("#flagged")
+    chk1.click("#view-controls summary")
+    chk1.check("#view-controls input[value=age_band_05]")
+    chk1.click("#view-controls button")
+    assert [t.strip() for t in chk1.locator("table.data tbody th").all_inner_texts()] == ["8"]
+    headers = chk1.locator("table.data thead th").all_inner_texts()
+    assert "age_band_05" not in headers and len(headers) == 25  # "#", region, 23 bands
+    assert chk1.locator("table.data td.flagged").count() >= 1
+    assert "24 of 25 columns" in chk1.inner_text("#scroll-cue")
+    chk1.context.close()

@@ -370,6 +370,14 @@ def read_version(
                            False)  # fmt: skip
 
 
+def disclosure_threshold(settings: Settings, request_id: str) -> int:
+    """The smallest count the request's tier allows, for summaries beside its files."""
+    with session_scope(settings) as session:
+        req = load(session, request_id)
+        project = projects.get_project(session, req.project_id)
+        return facts.tier_limits(settings, project.tier)[0].threshold
+
+
 MAX_COMPARED = 3
 
 

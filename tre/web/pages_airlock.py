@@ -260,16 +260,23 @@ def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
     content = views.read_file(p.settings, user, rid, path)
     f = content.summary
     findings = f["findings"]
-    table = source = None
+    table = source = summary = None
+    threshold = 0
     if f["detected_type"] in ("csv", "tsv", "parquet"):
         table = render.read_table(content.location, f["detected_type"])
         if table is not None:
             render.mark_findings(table, findings)
+            threshold = views.disclosure_threshold(p.settings, rid)
+            summary = render.summarise(table, threshold)
+            hidden = {c for c in request.query_params.getlist("hide") if c in table.columns}
+            table = table.narrowed(hidden, request.query_params.get("flagged") == "1")
     elif f["detected_type"] not in render.INLINE_IMAGES:
         source = render.read_source(content.location)
     return p.render(
         request, "file.html", rid=rid, f=f, findings=findings, table=table, source=source,
         image=f["detected_type"] in render.INLINE_IMAGES, quote=quote,
+        flagged_only=request.query_params.get("flagged") == "1", summary=summary,
+        threshold=threshold,
     )  # fmt: skip
 
 

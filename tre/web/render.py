@@ -26,6 +26,27 @@ class TableView:
     # (row, column) -> finding numbers (1-based, as listed beside the table)
     flags: dict[tuple[int, str], list[int]] = field(default_factory=dict)
     column_flags: dict[str, list[int]] = field(default_factory=dict)
+    all_columns: list[str] = field(default_factory=list)  # before any were hidden
+    numbers: list[int] = field(default_factory=list)  # each shown row's number in the file
+
+    def narrowed(self, hidden: set[str], flagged_only: bool) -> TableView:
+        """The view without the `hidden` columns and, with `flagged_only`, only the rows
+        holding a flagged cell (each row keeps its number in the file)."""
+        keep = [i for i, c in enumerate(self.columns) if c not in hidden]
+        rows = [
+            (n, row)
+            for n, row in enumerate(self.rows)
+            if not flagged_only or any((n, c) in self.flags for c in self.columns)
+        ]
+        return TableView(
+            columns=[self.columns[i] for i in keep],
+            rows=[[row[i] for i in keep] for _n, row in rows],
+            truncated=self.truncated,
+            flags=self.flags,
+            column_flags=self.column_flags,
+            all_columns=list(self.columns),
+            numbers=[n for n, _row in rows],
+        )
 
 
 def read_table(path: Path, kind: str) -> TableView | None:
@@ -45,6 +66,30 @@ def read_table(path: Path, kind: str) -> TableView | None:
     finally:
         con.close()
     return TableView(columns, rows[:MAX_ROWS], len(rows) > MAX_ROWS)
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """What a checker reads first about a table of counts: its size, its smallest non-zero
+    count, the share of counted cells under the threshold and the base counts look rounded
+    to (0: not rounded). Counts are the cells holding a whole number."""
+
+    rows: int
+    columns: int
+    counts: int
+    smallest: int | None
+    below: float | None
+    rounded_to: int
+
+
+def summarise(view: TableView, threshold: int) -> TableSummary:
+    counts = [int(v) for row in view.rows for v in row if v.strip().lstrip("-").isdigit()]
+    nonzero = [abs(c) for c in counts if c != 0]
+    below = sum(1 for c in nonzero if c < threshold) / len(nonzero) if nonzero else None
+    base = next((b for b in (10, 5) if nonzero and all(c % b == 0 for c in nonzero)), 0)
+    return TableSummary(
+        len(view.rows), len(view.columns), len(counts), min(nonzero, default=None), below, base
+    )
 
 
 def mark_findings(view: TableView, findings: list[dict[str, Any]]) -> None:
