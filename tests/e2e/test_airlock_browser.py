@@ -424,3 +424,46 @@ def test_checker_reads_a_wide_table(
     assert chk1.locator("table.data td.flagged").count() >= 1
     assert "24 of 25 columns" in chk1.inner_text("#scroll-cue")
     chk1.context.close()
+
+
+def test_checker_reads_a_crosstab_as_it_was_made(
+    browser: Any, site: tuple[Settings, str, str], tmp_path: Path
+) -> None:
+    """A cross-tabulation made with `tre.client.outputs.crosstab`: the file view shows the
+    tabulation from its sidecar (not only the query) and each cell's contributors."""
+    import duckdb
+
+    from tre.airlock import service
+    from tre.client.outputs import crosstab
+
+    settings, project, base = site
+    current = settings.extracts_path / project / "current"
+    con = duckdb.connect(str(current / "catalog.duckdb"))
+    con.execute(f"SET file_search_path = '{current}'")
+    con.execute(
+        "CREATE VIEW patients AS SELECT person_id, sex,"
+        " CASE WHEN hash(person_id) % 3 = 0 THEN 'north' ELSE 'south' END AS region"
+        " FROM read_parquet('data/patients.parquet')"
+    )
+    outputs = settings.workspaces_path / project / "outputs"
+    crosstab("patients", "region", "sex", unit="person_id", name="by_region_sex", con=con,
+             directory=outputs)  # fmt: skip
+    con.close()
+    rid = str(service.create(settings, "lena", project, "By region and sex")["id"])
+    service.add_files(settings, "lena", rid, ["by_region_sex.csv"])
+    service.set_group(settings, "lena", rid, "main", "Patients by region and sex.", "n >= 10")
+    service.submit(settings, "lena", rid)
+
+    chk1 = _signed_in(browser, base, "chk1")
+    chk1.goto(f"{base}/requests/{rid}")
+    assert "Verified" in chk1.inner_text("tr.file-row td.provenance")
+    chk1.goto(f"{base}/requests/{rid}/view/by_region_sex.csv")
+    made = chk1.inner_text("#tabulation")
+    assert "count" in made and "region" in made and "sex" in made and "person_id" in made
+    cells = chk1.locator("table.data td").all_inner_texts()
+    shown = [c for c in cells if "(" in c]
+    assert shown and all(c.split("(")[0].strip() == c.split("(")[1].rstrip(")") for c in shown)
+    Shots(tmp_path).take(chk1, "15-crosstab-contributors", chk1.locator("#tabulation"))
+    chk1.goto(f"{base}/queue")
+    assert "1 of 1" in chk1.inner_text("td.provenance")
+    chk1.context.close()

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tre import audit, policy, projects
-from tre.airlock import caveats, facts, filetypes, history, release, reviews
+from tre.airlock import caveats, checks, facts, filetypes, history, release, reviews
 from tre.airlock.checks import outputs_dir
 from tre.airlock.drafts import file_summary, groups_missing_context
 from tre.airlock.states import EDITABLE, State, check_transition
@@ -368,6 +368,23 @@ def read_version(
         }  # fmt: skip
         return FileContent(summary, content_store(settings).path(version.sha256), version.sha256,
                            False)  # fmt: skip
+
+
+def tabulation(settings: Settings, content: FileContent) -> dict[str, Any] | None:
+    """For a file already handed out by `read_file`, how its provenance sidecar says it was
+    made: {kind, parameters, contributors (per cell, by the tabulation's columns)}; None
+    without a sidecar. The sidecar holds counts of contributors, never a record value."""
+    digest = ((content.summary.get("report") or {}).get("sidecar") or {}).get("sha256")
+    if not isinstance(digest, str):
+        return None
+    document = checks.sidecar_document(content_store(settings), digest)
+    parameters = document.get("parameters")
+    contributors = document.get("contributors")
+    return {
+        "kind": document.get("kind"),
+        "parameters": parameters if isinstance(parameters, dict) else {},
+        "contributors": contributors if isinstance(contributors, dict) else {},
+    }
 
 
 def disclosure_threshold(settings: Settings, request_id: str) -> int:

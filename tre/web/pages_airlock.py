@@ -260,12 +260,16 @@ def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
     content = views.read_file(p.settings, user, rid, path)
     f = content.summary
     findings = f["findings"]
-    table = source = summary = None
+    table = source = summary = tabulation = None
     threshold = 0
     if f["detected_type"] in ("csv", "tsv", "parquet"):
         table = render.read_table(content.location, f["detected_type"])
         if table is not None:
             render.mark_findings(table, findings)
+            made = views.tabulation(p.settings, content)
+            if made and made["kind"] == "crosstab":
+                render.contributors(table, made["parameters"], made["contributors"])
+                tabulation = made["parameters"]
             threshold = views.disclosure_threshold(p.settings, rid)
             summary = render.summarise(table, threshold)
             hidden = {c for c in request.query_params.getlist("hide") if c in table.columns}
@@ -276,7 +280,7 @@ def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
         request, "file.html", rid=rid, f=f, findings=findings, table=table, source=source,
         image=f["detected_type"] in render.INLINE_IMAGES, quote=quote,
         flagged_only=request.query_params.get("flagged") == "1", summary=summary,
-        threshold=threshold,
+        threshold=threshold, tabulation=tabulation,
     )  # fmt: skip
 
 

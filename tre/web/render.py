@@ -26,6 +26,7 @@ class TableView:
     # (row, column) -> finding numbers (1-based, as listed beside the table)
     flags: dict[tuple[int, str], list[int]] = field(default_factory=dict)
     column_flags: dict[str, list[int]] = field(default_factory=dict)
+    contributors: dict[tuple[int, str], int] = field(default_factory=dict)
     all_columns: list[str] = field(default_factory=list)  # before any were hidden
     numbers: list[int] = field(default_factory=list)  # each shown row's number in the file
 
@@ -44,6 +45,7 @@ class TableView:
             truncated=self.truncated,
             flags=self.flags,
             column_flags=self.column_flags,
+            contributors=self.contributors,
             all_columns=list(self.columns),
             numbers=[n for n, _row in rows],
         )
@@ -90,6 +92,31 @@ def summarise(view: TableView, threshold: int) -> TableSummary:
     return TableSummary(
         len(view.rows), len(view.columns), len(counts), min(nonzero, default=None), below, base
     )
+
+
+def contributors(view: TableView, parameters: dict[str, Any], stats: dict[str, list[Any]]) -> None:
+    """Each cell's number of contributors (people, or records without a unit) from a
+    cross-tabulation's sidecar, keyed like `flags`: the row is found by its index values,
+    the column by its level of the tabulation's `columns`."""
+    index = [str(c) for c in parameters.get("index") or []]
+    across = parameters.get("columns")
+    counts = stats.get("n_units") or stats.get("n_records")
+    if not index or not isinstance(across, str) or not counts or across not in stats:
+        return
+    if any(c not in stats or c not in view.columns for c in index):
+        return
+    cell_of = {
+        (tuple("" if stats[c][i] is None else str(stats[c][i]) for c in index),
+         "" if stats[across][i] is None else str(stats[across][i])): counts[i]
+        for i in range(len(counts))
+    }  # fmt: skip
+    positions = [view.columns.index(c) for c in index]
+    for n, row in enumerate(view.rows):
+        key = tuple(row[p] for p in positions)
+        for column in view.columns:
+            found = cell_of.get((key, column))
+            if found is not None:
+                view.contributors[(n, column)] = int(found)
 
 
 def mark_findings(view: TableView, findings: list[dict[str, Any]]) -> None:
