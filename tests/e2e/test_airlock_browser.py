@@ -467,3 +467,28 @@ def test_checker_reads_a_crosstab_as_it_was_made(
     chk1.goto(f"{base}/queue")
     assert "1 of 1" in chk1.inner_text("td.provenance")
     chk1.context.close()
+
+
+def test_checker_sees_an_earlier_release_beside_the_table(
+    browser: Any, site: tuple[Settings, str, str], tmp_path: Path
+) -> None:
+    """Differencing: the project's earlier release of a table with the same name is shown
+    beside the one under review, with the cells that differ marked (who may compare is the
+    policy's: `compare` cases in release_test.rego)."""
+    from tre.airlock import service
+
+    settings, project, base = site
+    first = _submitted_in_service(settings, project, {"counts_by_sex.csv": COUNTS})
+    for checker in ("chk1", "chk2"):
+        service.review(settings, checker, first, {"counts_by_sex.csv": "approve"})
+    service.decide(settings, "chk1", first, "approve")
+    again = _submitted_in_service(settings, project, {"counts_by_sex.csv": "sex,n\nF,153\nM,150\n"})
+    chk2 = _signed_in(browser, base, "chk2")
+    chk2.goto(f"{base}/requests/{again}/view/counts_by_sex.csv")
+    section = chk2.locator("section.compared")
+    heading = section.locator("h3").inner_text()
+    assert first in heading and "1 cells differ" in heading
+    marked = section.locator("table.earlier td.differs")
+    assert marked.count() == 1 and marked.first.inner_text().startswith("150")
+    Shots(tmp_path).take(chk2, "16-earlier-release-beside", section)
+    chk2.context.close()

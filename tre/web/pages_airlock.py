@@ -261,6 +261,8 @@ def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
     f = content.summary
     findings = f["findings"]
     table = source = summary = tabulation = None
+    compared: list[render.Comparison] = []
+    full = None
     threshold = 0
     if f["detected_type"] in ("csv", "tsv", "parquet"):
         table = render.read_table(content.location, f["detected_type"])
@@ -270,6 +272,14 @@ def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
             if made and made["kind"] == "crosstab":
                 render.contributors(table, made["parameters"], made["contributors"])
                 tabulation = made["parameters"]
+            full = table
+            compared = [
+                render.compare(full, earlier, found.summary)
+                for found in views.comparable_releases(
+                    p.settings, user, rid, path, list(full.columns)
+                )
+                if (earlier := render.read_table(found.location, found.summary["detected_type"]))
+            ]
             threshold = views.disclosure_threshold(p.settings, rid)
             summary = render.summarise(table, threshold)
             hidden = {c for c in request.query_params.getlist("hide") if c in table.columns}
@@ -280,7 +290,7 @@ def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
         request, "file.html", rid=rid, f=f, findings=findings, table=table, source=source,
         image=f["detected_type"] in render.INLINE_IMAGES, quote=quote,
         flagged_only=request.query_params.get("flagged") == "1", summary=summary,
-        threshold=threshold, tabulation=tabulation,
+        threshold=threshold, tabulation=tabulation, compared=compared, full=full,
     )  # fmt: skip
 
 

@@ -119,6 +119,35 @@ def contributors(view: TableView, parameters: dict[str, Any], stats: dict[str, l
                 view.contributors[(n, column)] = int(found)
 
 
+@dataclass
+class Comparison:
+    """An earlier release of a table beside the one under review: its cells, with those
+    that differ from the reviewed table marked (rows matched by their first column's
+    label, columns by name; a row or column the other table lacks differs throughout)."""
+
+    release: dict[str, Any]
+    view: TableView
+    differs: set[tuple[int, str]]
+
+
+def compare(current: TableView, earlier: TableView, release: dict[str, Any]) -> Comparison:
+    key = current.columns[0] if current.columns else None
+    rows_now: dict[str, list[str]] = {}
+    if key is not None:
+        rows_now = {row[0]: row for row in current.rows}
+    differs: set[tuple[int, str]] = set()
+    for n, row in enumerate(earlier.rows):
+        now = rows_now.get(row[0]) if row else None
+        for i, column in enumerate(earlier.columns):
+            if (
+                now is None
+                or column not in current.columns
+                or now[current.columns.index(column)] != row[i]
+            ):
+                differs.add((n, column))
+    return Comparison(release, earlier, differs)
+
+
 def mark_findings(view: TableView, findings: list[dict[str, Any]]) -> None:
     for number, finding in enumerate(findings, start=1):
         for row, column in finding.get("cells") or []:
