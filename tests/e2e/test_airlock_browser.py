@@ -492,3 +492,15 @@ def test_checker_sees_an_earlier_release_beside_the_table(
     assert marked.count() == 1 and marked.first.inner_text().startswith("150")
     Shots(tmp_path).take(chk2, "16-earlier-release-beside", section)
     chk2.context.close()
+
+
+def test_an_error_page_gives_no_command_line_hint(
+    browser: Any, site: tuple[Settings, str, str], tmp_path: Path
+) -> None:
+    _settings, _project, base = site
+    chk1 = _signed_in(browser, base, "chk1")
+    response = chk1.goto(f"{base}/requests/r-999")
+    assert response is not None and response.status == 404
+    page = chk1.inner_text("main")
+    assert "r-999" in page and "`tre" not in page and "tre airlock" not in page
+    chk1.context.close()
