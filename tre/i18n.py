@@ -78,8 +78,9 @@ def _(message: str) -> str:
 
 
 @cache
-def _templates(lang: str) -> list[tuple[re.Pattern[str], str]]:
-    """The catalogue's messages with `{name}` placeholders, as patterns over the English."""
+def _templates(lang: str) -> list[tuple[re.Pattern[str], str, str]]:
+    """The catalogue's messages with `{name}` placeholders, as patterns over the English,
+    with the English template and its translation."""
     catalog = _catalog(lang)
     found = []
     for message in catalog or ():
@@ -93,7 +94,7 @@ def _templates(lang: str) -> list[tuple[re.Pattern[str], str]]:
             re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
         )
         try:
-            found.append((re.compile(pattern + r"\Z", re.DOTALL), msgstr))
+            found.append((re.compile(pattern + r"\Z", re.DOTALL), msgid, msgstr))
         except re.error:  # a placeholder used twice: not a template this can fill
             continue
     return found
@@ -104,9 +105,11 @@ def _translated(
 ) -> str:
     lang = lang if lang in SUPPORTED else current_language()
     exact = gettext_for(lang, text)
-    if exact != text or lang == "en":
+    if exact != text or (lang == "en" and fill is None):
         return exact
-    for pattern, msgstr in _templates(lang):
+    # In English only the values are filled in (a state's label for its code), from the
+    # same templates: the Japanese catalogue's message ids are the English ones.
+    for pattern, msgid, msgstr in _templates("ja" if lang == "en" else lang):
         match = pattern.match(text)
         if match:
             found = match.groupdict()
@@ -114,7 +117,7 @@ def _translated(
                 found = {k: gettext_for(lang, v) for k, v in found.items()}
             elif fill is not None:
                 found = {k: fill(k, v) for k, v in found.items()}
-            return msgstr.format(**found)
+            return (msgid if lang == "en" else msgstr).format(**found)
     return text
 
 

@@ -246,6 +246,7 @@ def test_second_checker_sees_nothing_of_the_first_review(
     chk2 = _signed_in(browser, base, "chk2")
     chk2.goto(url)
     before = chk2.inner_html("main")
+    assert "in_review" not in chk2.inner_text("main")  # states by label, in reasons too
     chk2.goto(f"{base}/queue")
     queue_before = chk2.inner_html("main")
 
