@@ -88,7 +88,10 @@ def helpers(lang: str, time_zone: str = "UTC") -> dict[str, Callable[..., Any]]:
 
     def state_label(placeholder: str, value: str) -> str:
         # Reasons name states by code ("this one is in_review"): people read the label.
-        return label("state", value) if placeholder in ("status", "state") else value
+        if placeholder not in ("status", "state"):
+            return value
+        shown = label("state", value)
+        return shown.lower() if lang == "en" else shown  # inside a sentence
 
     def policy_reason(reason: str) -> str:
         return translate_reason(reason, lang, state_label)
