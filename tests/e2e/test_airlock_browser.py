@@ -365,6 +365,12 @@ def test_analyst_mends_a_request(
     history = chk1.inner_text("ol.history")
     assert "Returned for changes" in history and "Submitted" in history
     Shots(tmp_path).take(chk1, "12-replaced-since-round", chk1.locator("tr.file-row"))
+    chk1.click("a:has-text('counts_by_sex.csv')")
+    earlier = chk1.locator("section.compared")
+    assert "As submitted in round 1" in earlier.locator("h3.earlier-round").inner_text()
+    assert "1 cells differ" in earlier.locator("h3.earlier-round").inner_text()
+    marked = earlier.locator("table.earlier td.differs")
+    assert marked.count() == 1 and marked.first.inner_text().startswith("150")
     for page in (lena, chk1):
         page.context.close()
 

@@ -325,7 +325,7 @@ def read_file(
             object_type="airlock_request", object_id=req.id,
             body={"project": req.project_id, "path": path, "sha256": digest},
         )  # fmt: skip
-        summary = file_summary(row) | {"report": row.report}
+        summary = file_summary(row) | {"report": row.report, "compared_round": previous_round(req)}
         return FileContent(summary, location, digest, released)
 
 

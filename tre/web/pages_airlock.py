@@ -253,6 +253,28 @@ def resolve(
     return _back(p, rid, "resolve")
 
 
+def _earlier_round(
+    settings: Any, user: str, rid: str, content: views.FileContent, now: render.TableView
+) -> list[render.Comparison]:
+    """The file as submitted in the round the current one is compared with, when it was
+    replaced since: what changed between the rounds, cell by cell."""
+    path = content.summary["path"]
+    base = int(content.summary.get("compared_round") or 0)
+    if base < 1:
+        return []
+    try:
+        earlier = views.read_version(settings, user, rid, path, base)
+    except NotFound:
+        return []  # new in this round
+    if earlier.sha256 == content.sha256:
+        return []
+    table = render.read_table(earlier.location, earlier.summary["detected_type"])
+    if table is None:
+        return []
+    release = {"request_id": rid, "path": path, "round": base}
+    return [render.compare(now, table, release)]
+
+
 @router.get("/requests/{rid}/view/{path:path}", response_class=HTMLResponse)
 def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
     p = portal(request)
@@ -280,6 +302,7 @@ def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
                 )
                 if (earlier := render.read_table(found.location, found.summary["detected_type"]))
             ]
+            compared += _earlier_round(p.settings, user, rid, content, full)
             threshold = views.disclosure_threshold(p.settings, rid)
             summary = render.summarise(table, threshold)
             hidden = {c for c in request.query_params.getlist("hide") if c in table.columns}
