@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         default=None, description="Rego policies; default the repository's policies/ directory."
     )
     locale: Literal["en", "ja"] = Field(default="en", description="Language of messages.")
+    time_zone: str = Field(
+        default="Asia/Tokyo",
+        description="IANA time zone in which the portal and notices show dates and times "
+        "(stored in UTC).",
+    )
     hub_ip: str = Field(default="127.0.0.1", description="Address the hub listens on.")
     hub_port: int = Field(default=8000, description="Port the hub listens on.")
     portal_port: int = Field(default=8010, description="Port of the portal service.")
@@ -240,11 +245,6 @@ class Settings(BaseSettings):
         "Read from tre.toml only, never from the environment. Without a mapping, a command "
         "acts only with a hub API token in TRE_HUB_TOKEN.",
     )
-    time_zone: str = Field(
-        default="UTC",
-        description="IANA time zone in which the portal and notices show dates and times "
-        "(e.g. Asia/Tokyo).",
-    )
     permit_warning_days: list[int] = Field(
         default=[30, 7],
         description="Days before a permit's last day when its members are warned (a notice, "
@@ -290,6 +290,13 @@ class Settings(BaseSettings):
         default=15, ge=1, description="The window over which failed code attempts are counted."
     )
 
+    @field_validator("hub_port", "portal_port", "smtp_port")
+    @classmethod
+    def _port_in_range(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError("must be a TCP port between 1 and 65535")
+        return value
+
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -298,14 +305,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone name such as Asia/Tokyo or UTC") from None
-        return value
-
-    @field_validator("hub_port", "portal_port", "smtp_port")
-    @classmethod
-    def _port_in_range(cls, value: int) -> int:
-        if not 1 <= value <= 65535:
-            raise ValueError("must be a TCP port between 1 and 65535")
+            raise ValueError(
+                f"{value!r} is not an IANA time zone (e.g. Asia/Tokyo, Europe/London, UTC)"
+            ) from None
         return value
 
     @field_validator("cli_accounts")

@@ -13,6 +13,7 @@ import gettext
 import io
 import os
 import re
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from functools import cache
 from pathlib import Path
@@ -77,8 +78,9 @@ def _(message: str) -> str:
 
 
 @cache
-def _templates(lang: str) -> list[tuple[re.Pattern[str], str]]:
-    """The catalogue's messages with `{name}` placeholders, as patterns over the English."""
+def _templates(lang: str) -> list[tuple[re.Pattern[str], str, str]]:
+    """The catalogue's messages with `{name}` placeholders, as patterns over the English,
+    with the English template and its translation."""
     catalog = _catalog(lang)
     found = []
     for message in catalog or ():
@@ -92,37 +94,46 @@ def _templates(lang: str) -> list[tuple[re.Pattern[str], str]]:
             re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
         )
         try:
-            found.append((re.compile(pattern + r"\Z", re.DOTALL), msgstr))
+            found.append((re.compile(pattern + r"\Z", re.DOTALL), msgid, msgstr))
         except re.error:  # a placeholder used twice: not a template this can fill
             continue
     return found
 
 
-def _translated(text: str, lang: str | None, values: bool) -> str:
+def _translated(
+    text: str, lang: str | None, values: bool, fill: Callable[[str, str], str] | None = None
+) -> str:
     lang = lang if lang in SUPPORTED else current_language()
     exact = gettext_for(lang, text)
-    if exact != text or lang == "en":
+    if exact != text or (lang == "en" and fill is None):
         return exact
-    for pattern, msgstr in _templates(lang):
+    # In English only the values are filled in (a state's label for its code), from the
+    # same templates: the Japanese catalogue's message ids are the English ones.
+    for pattern, msgid, msgstr in _templates("ja" if lang == "en" else lang):
         match = pattern.match(text)
         if match:
             found = match.groupdict()
             if values:
                 found = {k: gettext_for(lang, v) for k, v in found.items()}
-            return msgstr.format(**found)
+            elif fill is not None:
+                found = {k: fill(k, v) for k, v in found.items()}
+            return (msgid if lang == "en" else msgstr).format(**found)
     return text
 
 
-def translate_reason(reason: str, lang: str | None = None) -> str:
+def translate_reason(
+    reason: str, lang: str | None = None, fill: Callable[[str, str], str] | None = None
+) -> str:
     """A policy reason in `lang` (default: the current language).
 
     Reasons come from the Rego policies in English. The catalogue holds fixed ones as they
     are, and those the policy builds with `sprintf` as templates with `{name}` placeholders
     ("the permit does not grant dataset {dataset}"), filled from the English reason (the
     values themselves, names and states, are kept). A reason the catalogue lacks stays in
-    English.
+    English. `fill(placeholder, value)` gives what a page shows for a value (a state's label
+    rather than its code).
     """
-    return _translated(reason, lang, values=False)
+    return _translated(reason, lang, values=False, fill=fill)
 
 
 def translate_description(text: str, lang: str | None = None) -> str:

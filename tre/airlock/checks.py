@@ -86,13 +86,18 @@ def run(
     return result
 
 
-def sidecar_sql(store: ContentStore, digest: str) -> str:
+def sidecar_document(store: ContentStore, digest: str) -> dict[str, Any]:
+    """A stored provenance sidecar as JSON ({} when it is not a JSON object)."""
     try:
         with store.open(digest) as fh:
-            document = json.loads(fh.read(1 << 20))
+            document = json.loads(fh.read(16 << 20))
     except ValueError:
-        return ""
-    sql = document.get("sql") if isinstance(document, dict) else None
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def sidecar_sql(store: ContentStore, digest: str) -> str:
+    sql = sidecar_document(store, digest).get("sql")
     return sql[:20_000] if isinstance(sql, str) else ""
 
 

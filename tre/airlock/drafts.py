@@ -49,7 +49,7 @@ def create(
     if not title:
         raise InputError(_("A release request needs a title."), hint=_("Say what the files show."))
     with session_scope(settings) as session:
-        doc = facts.policy_input(session, actor, project_id)
+        doc = facts.policy_input(session, settings, actor, project_id)
         doc["request"] = {"status": "draft", "author": actor, "votes": []}
         policy.require(settings, "airlock.submit", doc)
         number = (session.execute(select(func.max(AirlockRequest.number))).scalar() or 0) + 1

@@ -3,6 +3,7 @@ from the project's extract and earlier releases."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +13,27 @@ import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from tre import policy, projects
+from tre.airlock import reviews
 from tre.config import Settings
-from tre.db.airlock_models import AirlockRequest, RequestFile
+from tre.db.airlock_models import AirlockRequest, FileVote, RequestFile
 from tre.sdc.params import SdcParams
 from tre.sdc.rowlevel import PERSON_LEVEL_RULES
 from tre.sql import literal
 
 
-def request_document(req: AirlockRequest, required: int | None = None) -> dict[str, Any]:
-    """The request as the policy sees it: votes summarised per reviewer for this round."""
+def request_document(
+    req: AirlockRequest, required: int, votes: Iterable[FileVote] | None = None
+) -> dict[str, Any]:
+    """The request as the policy sees it, from `votes` (default: all of them; a blind
+    reader's page passes only what they may see): each reviewer's vote on the whole round,
+    and each file's review (`tre.airlock.reviews`)."""
+    cast = list(req.votes if votes is None else votes)
     paths = {f.path for f in req.files}
     per_reviewer: dict[str, dict[str, str]] = {}
-    for v in req.votes:
+    for v in cast:
         if v.round == req.round:
             per_reviewer.setdefault(v.reviewer, {})[v.path] = v.vote
-    votes = [
+    summary = [
         {
             "reviewer": reviewer,
             "vote": "approve"
@@ -35,13 +42,19 @@ def request_document(req: AirlockRequest, required: int | None = None) -> dict[s
         }
         for reviewer, files in sorted(per_reviewer.items())
     ]
+    blocked = {f.path for f in req.files if f.verdict == "block"}
+    file_reviews = [
+        {**review, "blocked": review["path"] in blocked}
+        for review in reviews.file_reviews(req, cast, required).values()
+    ]
     return {
         "id": req.id,
         "author": req.author,
         "status": req.status,
         "round": req.round,
-        "votes": votes,
-        "blocking_findings": sum(1 for f in req.files if f.verdict == "block"),
+        "votes": summary,
+        "file_reviews": file_reviews,
+        "blocking_findings": len(blocked),
         "override": req.override_reason is not None,
         "files": len(req.files),
     }
@@ -59,11 +72,20 @@ def file_document(row: RequestFile | None, path: str) -> dict[str, Any]:
 
 
 def policy_input(
-    session: Session, actor: str, project_id: str, req: AirlockRequest | None = None
+    session: Session,
+    settings: Settings,
+    actor: str,
+    project_id: str,
+    req: AirlockRequest | None = None,
+    votes: Iterable[FileVote] | None = None,
 ) -> dict[str, Any]:
-    """Actor, project, permit and (when given) the request, in the policy's input shape."""
+    """Actor, project, permit and (when given) the request as `votes` show it, in the
+    policy's input shape."""
     project = projects.get_project(session, project_id)
-    extra = {"request": request_document(req)} if req is not None else {}
+    extra: dict[str, Any] = {}
+    if req is not None:
+        required = policy.required_approvals(settings, project.tier)
+        extra["request"] = request_document(req, required, votes)
     return projects.policy_input(session, actor, project, **extra)
 
 

@@ -68,6 +68,22 @@ def formula_cells(path: Path, kind: str) -> int | None:
     return found
 
 
+def header(path: Path, kind: str) -> list[str] | None:
+    """A CSV or TSV table's column names as DuckDB reads them (None: not a table)."""
+    con = duckdb.connect()
+    try:
+        described = con.execute(
+            "DESCRIBE SELECT * FROM read_csv(?, all_varchar=true, header=true, delim=?,"
+            " quote='\"')",
+            [str(path), "\t" if kind == "tsv" else ","],
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return [str(d[0]) for d in described]
+
+
 __all__ = [
     "ACCEPTED",
     "SIDECAR_SUFFIX",
@@ -75,6 +91,7 @@ __all__ = [
     "content_fits",
     "formula_cells",
     "has_active_content",
+    "header",
     "is_sidecar_content",
     "is_sidecar_name",
     "sniff",

@@ -25,20 +25,21 @@ from tre.airlock.drafts import (
     remove_file,
     set_group,
 )
-from tre.airlock.states import State, check_transition
+from tre.airlock.reviewing import add_comments, comment, resolve, review
+from tre.airlock.reviews import VOTES
+from tre.airlock.states import State
 from tre.airlock.transitions import audit_event, content_store, load, move, now
 from tre.config import Settings
 from tre.db import Project, session_scope
-from tre.db.airlock_models import AirlockRequest, Comment, FileVote
+from tre.db.airlock_models import AirlockRequest, FileVersion
 from tre.errors import InputError
 from tre.i18n import _
-
-VOTES = ("approve", "changes_requested")
 
 __all__ = [
     "DEFAULT_GROUP",
     "VOTES",
     "add_files",
+    "comment",
     "content_store",
     "create",
     "decide",
@@ -47,6 +48,7 @@ __all__ = [
     "override",
     "release_now",
     "remove_file",
+    "resolve",
     "review",
     "revoke",
     "set_group",
@@ -71,9 +73,16 @@ def submit(settings: Settings, actor: str, request_id: str) -> dict[str, Any]:
                 hint=_("Say what each group's files show and how disclosure was controlled."),
             )
         resubmission = req.status == State.RETURNED
-        move(session, settings, req, actor, "submit", "airlock.submit", files=len(req.files))
+        # An override covers the files an admin saw blocked: new content needs a new one.
+        cleared = resubmission and req.override_reason is not None
+        move(
+            session, settings, req, actor, "submit", "airlock.submit", files=len(req.files),
+            round=req.round + 1 if resubmission else req.round, override_cleared=cleared,
+        )  # fmt: skip
         if resubmission:
             req.round += 1
+        if cleared:
+            req.override_by = req.override_reason = req.override_at = None
         req.submitted_at = now()
         store = content_store(settings)
         project = session.get(Project, req.project_id)
@@ -88,63 +97,16 @@ def submit(settings: Settings, actor: str, request_id: str) -> dict[str, Any]:
                 settings, req.project_id, store, row.sha256, row.path, params, context, sidecar
             )
             row.verdict = row.report["verdict"]
+            session.add(
+                FileVersion(
+                    request=req, round=req.round, path=row.path, sha256=row.sha256,
+                    size=row.size, detected_type=row.detected_type, verdict=row.verdict,
+                    person_level=facts.file_document(row, row.path)["person_level"],
+                )
+            )  # fmt: skip
         blocks = sum(1 for f in req.files if f.verdict == "block")
         move(session, settings, req, "system", "checks_done", None, blocking=blocks)
         return {"id": req.id, "status": req.status, "round": req.round, "blocking": blocks}
-
-
-def review(
-    settings: Settings,
-    actor: str,
-    request_id: str,
-    votes: dict[str, str],
-    comment: str = "",
-    private_comment: str = "",
-) -> dict[str, Any]:
-    """Record one reviewer's votes on every file of the current round."""
-    with session_scope(settings) as session:
-        req = load(session, request_id)
-        paths = {f.path for f in req.files}
-        if set(votes) != paths:
-            raise InputError(
-                _("A review needs a vote on every file of the request ({n} files).").format(
-                    n=len(paths)
-                ),
-                hint=_("Vote approve or changes_requested on each file."),
-            )
-        if any(v not in VOTES for v in votes.values()):
-            raise InputError(_("Votes are approve or changes_requested."))
-        doc = facts.policy_input(session, actor, req.project_id, req)
-        policy.require(settings, "airlock.review", doc)
-        if req.status != State.IN_REVIEW:
-            check_transition(req.status, "reviews_complete")  # raises with the reason
-        for path, vote in sorted(votes.items()):
-            session.add(
-                FileVote(request=req, round=req.round, reviewer=actor, path=path, vote=vote)
-            )
-        _add_comments(session, req, actor, comment, private_comment)
-        session.flush()
-        changes = sum(1 for v in votes.values() if v != "approve")
-        audit_event(session, actor, "review", req, round=req.round, changes_requested=changes)
-        project = session.get(Project, req.project_id)
-        _params, required = facts.tier_limits(settings, project.tier if project else "standard")
-        reviewers = {v.reviewer for v in req.votes if v.round == req.round}
-        if len(reviewers) >= required:
-            move(session, settings, req, "system", "reviews_complete", None, reviews=required)
-        return {"id": req.id, "status": req.status, "reviews": len(reviewers), "required": required}
-
-
-def _add_comments(
-    session: Session, req: AirlockRequest, actor: str, public: str, private: str
-) -> None:
-    for body, visibility in ((public, "public"), (private, "private")):
-        if body and body.strip():
-            session.add(
-                Comment(
-                    request=req, round=req.round, author=actor, visibility=visibility,
-                    body=body.strip(),
-                )
-            )  # fmt: skip
 
 
 def decide(
@@ -169,12 +131,15 @@ def decide(
                 _("Returning or rejecting needs a comment for the author."),
                 hint=_("Say what should change, or why the files cannot be released."),
             )
+        # Files released although a check blocks them, under the admin's recorded override.
+        overridden = [f.path for f in req.files if f.verdict == "block"]
         move(
             session, settings, req, actor, actions[decision], "airlock.decide",
             {"decision": decision}, decision=decision,
+            **({"overridden": overridden} if decision == "approve" and overridden else {}),
         )  # fmt: skip
         req.decided_at, req.decided_by = now(), actor
-        _add_comments(session, req, actor, comment, private_comment)
+        add_comments(session, req, actor, comment, private_comment)
         if decision == "approve":
             _release(session, settings, req, actor)
         return {"id": req.id, "status": req.status}
@@ -236,7 +201,7 @@ def override(settings: Settings, actor: str, request_id: str, reason: str) -> di
     """An admin's recorded decision that a blocking finding may be approved anyway."""
     with session_scope(settings) as session:
         req = load(session, request_id)
-        doc = facts.policy_input(session, actor, req.project_id, req)
+        doc = facts.policy_input(session, settings, actor, req.project_id, req)
         policy.require(settings, "airlock.override", {**doc, "override": {"reason": reason}})
         req.override_by, req.override_reason, req.override_at = actor, reason.strip(), now()
         blocking = [f.path for f in req.files if f.verdict == "block"]

@@ -22,6 +22,7 @@ class State(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     IN_REVIEW = "in_review"
+    CONFLICTED = "conflicted"
     REVIEWED = "reviewed"
     APPROVED = "approved"
     RELEASED = "released"
@@ -48,9 +49,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(State.SUBMITTED, State.IN_REVIEW, "checks_done", "system"),
     Transition(State.SUBMITTED, State.WITHDRAWN, "withdraw", "author"),
     Transition(State.IN_REVIEW, State.REVIEWED, "reviews_complete", "system"),
+    Transition(State.IN_REVIEW, State.CONFLICTED, "reviews_disagree", "system"),
     Transition(State.IN_REVIEW, State.RETURNED, "return", "checker"),
     Transition(State.IN_REVIEW, State.REJECTED, "reject", "checker"),
     Transition(State.IN_REVIEW, State.WITHDRAWN, "withdraw", "author"),
+    Transition(State.CONFLICTED, State.REVIEWED, "conflicts_resolved", "system"),
+    Transition(State.CONFLICTED, State.RETURNED, "return", "checker"),
+    Transition(State.CONFLICTED, State.REJECTED, "reject", "checker"),
+    Transition(State.CONFLICTED, State.WITHDRAWN, "withdraw", "author"),
     Transition(State.REVIEWED, State.APPROVED, "approve", "checker"),
     Transition(State.REVIEWED, State.RETURNED, "return", "checker"),
     Transition(State.REVIEWED, State.REJECTED, "reject", "checker"),
@@ -64,9 +70,47 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 #: States in which the author may still change files and groups.
 EDITABLE: frozenset[State] = frozenset({State.DRAFT, State.RETURNED})
+#: States in which output checkers review: votes are cast, files are read for review.
+UNDER_REVIEW: frozenset[State] = frozenset(
+    {State.SUBMITTED, State.IN_REVIEW, State.CONFLICTED, State.REVIEWED}
+)
+#: States in which reviews are still coming in: each reviewer sees only their own.
+BLIND: frozenset[State] = frozenset({State.SUBMITTED, State.IN_REVIEW})
 #: States from which nothing moves on.
 TERMINAL: frozenset[State] = frozenset(
     s for s in State if not any(t.source == s for t in TRANSITIONS)
+)
+
+
+class FileReview(StrEnum):
+    """Where one file of a round stands with its reviewers (derived from their votes by
+    `tre.airlock.reviews.outcome`; the request's state follows from its files')."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    CONFLICTED = "conflicted"
+
+
+@dataclass(frozen=True)
+class FileTransition:
+    """How a file's review moves when a vote comes in (`event`), as the docs show it."""
+
+    source: FileReview
+    target: FileReview
+    event: str
+
+
+FILE_TRANSITIONS: tuple[FileTransition, ...] = (
+    FileTransition(FileReview.PENDING, FileReview.PENDING, "vote"),
+    FileTransition(FileReview.PENDING, FileReview.APPROVED, "votes_agree"),
+    FileTransition(FileReview.PENDING, FileReview.CHANGES_REQUESTED, "votes_agree"),
+    FileTransition(FileReview.PENDING, FileReview.CONFLICTED, "votes_disagree"),
+    # A further independent reviewer's vote that makes a majority, or a reviewer changing
+    # their vote with a note recorded on the file (the discussion).
+    FileTransition(FileReview.CONFLICTED, FileReview.APPROVED, "tie_break"),
+    FileTransition(FileReview.CONFLICTED, FileReview.CHANGES_REQUESTED, "tie_break"),
+    FileTransition(FileReview.CONFLICTED, FileReview.CONFLICTED, "vote"),
 )
 
 
@@ -120,6 +164,12 @@ def render_mermaid() -> str:
     lines += ["```", "", "| from | action | to | by |", "|---|---|---|---|"]
     for t in TRANSITIONS:
         lines.append(f"| {t.source.value} | `{t.action}` | {t.target.value} | {t.who} |")
+    lines += ["", "Each file of a round, as its reviewers' votes come in:", ""]
+    lines += ["```mermaid", "stateDiagram-v2", f"    [*] --> {FileReview.PENDING.value}"]
+    for f in FILE_TRANSITIONS:
+        if f.source != f.target:
+            lines.append(f"    {f.source.value} --> {f.target.value}: {f.event}")
+    lines.append("```")
     return "\n".join(lines)
 
 

@@ -66,7 +66,7 @@ def move(
     """Check the table, then the policy, then set the state and audit it."""
     target = check_transition(req.status, action)
     if policy_action is not None:
-        doc = facts.policy_input(session, actor, req.project_id, req)
+        doc = facts.policy_input(session, settings, actor, req.project_id, req)
         policy.require(settings, policy_action, {**doc, **(extra or {})})
     old = req.status
     req.status = target.value
@@ -76,7 +76,7 @@ def move(
 
 def require_editable(session: Session, settings: Settings, actor: str, req: AirlockRequest) -> None:
     """Only the author (as the policy says) may change a draft or a returned request."""
-    doc = facts.policy_input(session, actor, req.project_id, req)
+    doc = facts.policy_input(session, settings, actor, req.project_id, req)
     policy.require(settings, "airlock.submit", doc)
     if State(req.status) not in EDITABLE:
         raise InvalidTransition(

@@ -22,25 +22,37 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tre import audit, policy
-from tre.airlock import facts, filetypes, release
+from tre import audit, policy, projects
+from tre.airlock import caveats, checks, facts, filetypes, history, release, reviews
 from tre.airlock.checks import outputs_dir
 from tre.airlock.drafts import file_summary, groups_missing_context
-from tre.airlock.states import State, check_transition
+from tre.airlock.states import EDITABLE, State, check_transition
 from tre.airlock.transitions import content_store, load
 from tre.config import Settings
 from tre.db import Project, session_scope
-from tre.db.airlock_models import AirlockRequest, RequestFile
+from tre.db.airlock_models import AirlockRequest, Comment, FileVersion, RequestFile
 from tre.errors import InvalidTransition, NotFound, PolicyDenied
 from tre.i18n import _
 from tre.users import actor_document
 
-BLIND_STATES = frozenset({State.SUBMITTED, State.IN_REVIEW})
 CRATE = "(the release's RO-Crate)"  # what the policy is told the crate's path is
 
 
 def _is_staff(actor_doc: dict[str, Any]) -> bool:
     return bool({"output_checker", "admin"} & set(actor_doc.get("roles", [])))
+
+
+def _provenance(req: AirlockRequest) -> dict[str, int]:
+    """How many of the request's tables were verified on the extract, differ, or could not
+    be (no provenance record, or it could not be re-run)."""
+    counts = {"verified": 0, "differs": 0, "unverified": 0}
+    for f in req.files:
+        status = (f.report or {}).get("provenance")
+        if status in counts:
+            counts[status] += 1
+        elif f.detected_type in ("csv", "tsv"):
+            counts["unverified"] += 1
+    return counts
 
 
 def summary(req: AirlockRequest) -> dict[str, Any]:
@@ -53,21 +65,50 @@ def summary(req: AirlockRequest) -> dict[str, Any]:
         "round": req.round,
         "files": len(req.files),
         "blocking": sum(1 for f in req.files if f.verdict == "block"),
+        "provenance": _provenance(req),
         "created_at": req.created_at,
         "submitted_at": req.submitted_at,
         "released_at": req.released_at,
     }
 
 
-def detail(session: Session, req: AirlockRequest, actor: str) -> dict[str, Any]:
+def _comment_visible(c: Comment, req: AirlockRequest, actor: str, staff: bool, blind: bool) -> bool:
+    """Private comments are for checkers and admins. While reviews are blind, what others
+    wrote in this round after it was submitted stays hidden: a reviewer's comment, or the
+    author's answer to one, would give a vote away."""
+    if c.visibility != "public" and not staff:
+        return False
+    after_submit = req.submitted_at is None or c.at is None or c.at >= req.submitted_at
+    return not (blind and c.round == req.round and c.author != actor and after_submit)
+
+
+def previous_round(req: AirlockRequest) -> int:
+    """The round the current files are compared with: the one returned, while the author
+    mends it; the one before, once it is submitted again (0: none)."""
+    return req.round if req.status == State.RETURNED else req.round - 1
+
+
+def _previous_versions(req: AirlockRequest) -> dict[str, FileVersion]:
+    """Each path's version in the round the current files are compared with."""
+    base = previous_round(req)
+    return {v.path: v for v in req.versions if v.round == base}
+
+
+def detail(session: Session, settings: Settings, req: AirlockRequest, actor: str) -> dict[str, Any]:
+    """The request as `actor` may see it. Everything about the current round's reviews is
+    computed from `reviews.visible_votes`, so a blind reader sees the same page whatever the
+    other reviewers have done."""
     who = actor_document(session, actor)
     staff = _is_staff(who) and actor != req.author
-    blind = State(req.status) in BLIND_STATES and "admin" not in who["roles"]
+    blind = reviews.is_blind(req, who["roles"])
+    seen = reviews.visible_votes(req, actor, blind)
+    project = projects.get_project(session, req.project_id)
+    required = policy.required_approvals(settings, project.tier)
+    file_reviews = reviews.file_reviews(req, seen, required)
     votes = [
         {"reviewer": v.reviewer, "path": v.path, "vote": v.vote, "round": v.round}
-        for v in req.votes
-        if not (blind and v.round == req.round and v.reviewer != actor)
-        and (staff or State(req.status) not in BLIND_STATES)
+        for v in seen
+        if staff or not blind
     ]
     comments = [
         {
@@ -76,15 +117,34 @@ def detail(session: Session, req: AirlockRequest, actor: str) -> dict[str, Any]:
             "body": c.body,
             "at": c.at,
             "round": c.round,
+            "path": c.path,
         }
         for c in req.comments
-        if (c.visibility == "public" or staff)
-        # A reviewer's comments would give their vote away: blind like the votes.
-        and not (blind and c.round == req.round and c.author != actor)
+        if _comment_visible(c, req, actor, staff, blind)
     ]
+    previous = _previous_versions(req)
     groups = []
     for group in req.groups:
-        files = [file_summary(f) for f in req.files if f.group_id == group.id]
+        files = []
+        for f in req.files:
+            if f.group_id != group.id:
+                continue
+            before = previous.get(f.path)
+            files.append(
+                file_summary(f)
+                | {
+                    "provenance": (f.report or {}).get("provenance"),
+                    "review": file_reviews.get(f.path),
+                    "my_vote": next(
+                        (v.vote for v in seen
+                         if (v.round, v.reviewer, v.path) == (req.round, actor, f.path)),
+                        None,
+                    ),
+                    "change": None if not previous
+                    else "new" if before is None
+                    else "unchanged" if before.sha256 == f.sha256 else "replaced",
+                }
+            )  # fmt: skip
         groups.append(
             {
                 "name": group.name,
@@ -93,26 +153,32 @@ def detail(session: Session, req: AirlockRequest, actor: str) -> dict[str, Any]:
                 "files": files,
             }
         )
-    reviewers = sorted({v.reviewer for v in req.votes if v.round == req.round})
+    removed = sorted(set(previous) - {f.path for f in req.files})
+    reviewers = sorted({v.reviewer for v in seen if v.round == req.round})
     return summary(req) | {
         "groups": groups,
         "votes": votes,
-        "reviews_in": len(reviewers),
+        "blind": blind,
+        "required": required,
+        "reviews_in": None if blind else len(reviewers),
+        "removed_since": removed,
+        "previous_round": previous_round(req) if previous else None,
         "comments": comments,
         "override": {"by": req.override_by, "reason": req.override_reason, "at": req.override_at}
         if req.override_reason
         else None,
         "manifest_sha256": req.manifest_sha256,
         "decided_by": req.decided_by,
+        "history": history.history(session, req, actor, blind),
     }
 
 
 def show(settings: Settings, actor: str, request_id: str) -> dict[str, Any]:
     with session_scope(settings) as session:
         req = load(session, request_id)
-        doc = facts.policy_input(session, actor, req.project_id, req)
+        doc = facts.policy_input(session, settings, actor, req.project_id, req)
         policy.require(settings, "airlock.view", doc)
-        return detail(session, req, actor)
+        return detail(session, settings, req, actor)
 
 
 def list_requests(
@@ -129,7 +195,7 @@ def list_requests(
             )
         visible = []
         for req in session.execute(query).scalars():
-            doc = facts.policy_input(session, actor, req.project_id, req)
+            doc = facts.policy_input(session, settings, actor, req.project_id, req)
             if policy.decide(settings, "airlock.view", doc).allow:
                 visible.append(summary(req))
         return visible
@@ -146,14 +212,22 @@ _ACTIONS: tuple[tuple[str, str | None, str, dict[str, Any]], ...] = (
     ("reject", "reject", "airlock.decide", {"decision": "reject"}),
     ("override", None, "airlock.override", {"override": {"reason": "-"}}),
     ("revoke", "revoke", "release.revoke", {}),
+    ("comment", None, "airlock.comment", {"comment": {"visibility": "public"}}),
+    ("comment_private", None, "airlock.comment", {"comment": {"visibility": "private"}}),
+    ("resolve", None, "airlock.resolve", {}),
 )
 
 
 def permissions(
     session: Session, settings: Settings, actor: str, req: AirlockRequest
 ) -> dict[str, list[str]]:
-    """For each action, why `actor` may not take it now (an empty list: allowed)."""
-    doc = facts.policy_input(session, actor, req.project_id, req)
+    """For each action, why `actor` may not take it now (an empty list: allowed).
+
+    The policy is asked about the request as `actor` may see it: a blind reviewer's
+    buttons and reasons cannot depend on anyone else's votes."""
+    blind = reviews.is_blind(req, actor_document(session, actor)["roles"])
+    seen = reviews.visible_votes(req, actor, blind)
+    doc = facts.policy_input(session, settings, actor, req.project_id, req, seen)
     doc["release"] = {"status": req.status}
     out: dict[str, list[str]] = {}
     for name, table_action, policy_action, extra in _ACTIONS:
@@ -165,7 +239,7 @@ def permissions(
                 reasons.append(exc.message)
         if name == "edit" and req.status not in ("draft", "returned"):
             reasons.append(_("Only draft or returned requests can be edited."))
-        if name == "review" and req.status != State.IN_REVIEW:
+        if name == "review" and req.status not in (State.IN_REVIEW, State.CONFLICTED):
             reasons.append(_("Only a request in review can be reviewed."))
         if name == "submit" and not req.files:
             reasons.append(_("The request has no files."))
@@ -196,12 +270,25 @@ def _file_decision(
 
 
 def _read_decision(
-    session: Session, settings: Settings, actor: str, req: AirlockRequest, file: dict[str, Any]
+    session: Session,
+    settings: Settings,
+    actor: str,
+    req: AirlockRequest,
+    file: dict[str, Any],
+    reviewing: AirlockRequest | None = None,
 ) -> policy.Decision:
     """The policy's `airlock.read_file` for `actor` on `file` of `req`: the one decision
-    behind every page and command that hands out a request file's bytes."""
-    doc = facts.policy_input(session, actor, req.project_id, req)
+    behind every page and command that hands out a request file's bytes. `reviewing`: the
+    request under review beside which a release of the same project is read."""
+    doc = facts.policy_input(session, settings, actor, req.project_id, req)
     doc["file"] = file
+    if reviewing is not None:
+        doc["reviewing"] = {
+            "id": reviewing.id,
+            "project": reviewing.project_id,
+            "author": reviewing.author,
+            "status": reviewing.status,
+        }
     return policy.decide(settings, "airlock.read_file", doc)
 
 
@@ -238,8 +325,116 @@ def read_file(
             object_type="airlock_request", object_id=req.id,
             body={"project": req.project_id, "path": path, "sha256": digest},
         )  # fmt: skip
-        summary = file_summary(row) | {"report": row.report}
+        summary = file_summary(row) | {"report": row.report, "compared_round": previous_round(req)}
         return FileContent(summary, location, digest, released)
+
+
+def _audit_read(
+    session: Session, actor: str, req: AirlockRequest, path: str, digest: str, **extra: Any
+) -> None:
+    audit.record(
+        session, actor=actor, action="airlock.read_file", object_type="airlock_request",
+        object_id=req.id, body={"project": req.project_id, "path": path, "sha256": digest, **extra},
+    )  # fmt: skip
+
+
+def read_version(
+    settings: Settings, actor: str, request_id: str, path: str, round_: int
+) -> FileContent:
+    """A file as it was submitted in an earlier round, for the reviewers comparing it with
+    the current one: the decision is the file's own (`airlock.read_file` on this path of
+    this request), told that the earlier version is person-level if it was; audited."""
+    with session_scope(settings) as session:
+        req = load(session, request_id)
+        version = next((v for v in req.versions if (v.round, v.path) == (round_, path)), None)
+        row = _file_row(req, path)
+        file = facts.file_document(row, path)
+        if version is not None and version.person_level:
+            file["person_level"] = True
+        decision = _read_decision(session, settings, actor, req, file)
+        if not decision.allow:
+            raise PolicyDenied("airlock.read_file", decision.reasons)
+        if version is None or row is None or round_ > previous_round(req):
+            raise NotFound(
+                _("The request has no earlier version of {path} in round {round}.").format(
+                    path=path, round=round_
+                )
+            )
+        _audit_read(session, actor, req, path, version.sha256, round=round_)
+        summary = {
+            "path": path, "sha256": version.sha256, "size": version.size,
+            "detected_type": version.detected_type, "verdict": version.verdict,
+            "round": round_,
+        }  # fmt: skip
+        return FileContent(summary, content_store(settings).path(version.sha256), version.sha256,
+                           False)  # fmt: skip
+
+
+def tabulation(settings: Settings, content: FileContent) -> dict[str, Any] | None:
+    """For a file already handed out by `read_file`, how its provenance sidecar says it was
+    made: {kind, parameters, contributors (per cell, by the tabulation's columns)}; None
+    without a sidecar. The sidecar holds counts of contributors, never a record value."""
+    digest = ((content.summary.get("report") or {}).get("sidecar") or {}).get("sha256")
+    if not isinstance(digest, str):
+        return None
+    document = checks.sidecar_document(content_store(settings), digest)
+    parameters = document.get("parameters")
+    contributors = document.get("contributors")
+    return {
+        "kind": document.get("kind"),
+        "parameters": parameters if isinstance(parameters, dict) else {},
+        "contributors": contributors if isinstance(contributors, dict) else {},
+    }
+
+
+def disclosure_threshold(settings: Settings, request_id: str) -> int:
+    """The smallest count the request's tier allows, for summaries beside its files."""
+    with session_scope(settings) as session:
+        req = load(session, request_id)
+        project = projects.get_project(session, req.project_id)
+        return facts.tier_limits(settings, project.tier)[0].threshold
+
+
+MAX_COMPARED = 3
+
+
+def comparable_releases(
+    settings: Settings, actor: str, request_id: str, path: str, columns: list[str]
+) -> list[FileContent]:
+    """The project's released tables with the same name as `path` or the same `columns`,
+    newest first (at most MAX_COMPARED), for a reviewer of `request_id` to see beside it;
+    each read is the policy's (`airlock.read_file` with the request under review) and
+    audited. Tables whose header differs and whose name differs are not read further."""
+    found: list[FileContent] = []
+    with session_scope(settings) as session:
+        req = load(session, request_id)
+        earlier = session.execute(
+            select(AirlockRequest)
+            .where(AirlockRequest.project_id == req.project_id, AirlockRequest.id != req.id)
+            .where(AirlockRequest.status == State.RELEASED.value)
+            .order_by(AirlockRequest.number.desc())
+        ).scalars()
+        name = Path(path).name
+        for other in earlier:
+            for row in other.files:
+                if row.detected_type not in ("csv", "tsv") or len(found) >= MAX_COMPARED:
+                    continue
+                file = facts.file_document(row, row.path)
+                if not _read_decision(session, settings, actor, other, file, req).allow:
+                    continue
+                location, digest = release.released_file(settings.airlock_path, other.id, row.path)
+                same_name = Path(row.path).name == name
+                if not same_name and filetypes.header(location, row.detected_type) != columns:
+                    continue
+                _audit_read(session, actor, other, row.path, digest, for_review=req.id)
+                summary = file_summary(row) | {
+                    "request_id": other.id,
+                    "title": other.title,
+                    "released_at": other.released_at,
+                    "same_name": same_name,
+                }
+                found.append(FileContent(summary, location, digest, True))
+    return found
 
 
 def file_reads(
@@ -311,7 +506,7 @@ def list_outputs(settings: Settings, actor: str, project_id: str) -> list[dict[s
     """Files in the project's outputs/ an author may pick (links, specials and provenance
     sidecars marked: none of them can be released)."""
     with session_scope(settings) as session:
-        doc = facts.policy_input(session, actor, project_id)
+        doc = facts.policy_input(session, settings, actor, project_id)
         doc["request"] = {"status": "draft", "author": actor, "votes": []}
         decision = policy.decide(settings, "airlock.submit", doc)
         if not decision.allow:
@@ -346,7 +541,7 @@ def earlier_releases(settings: Settings, actor: str, request_id: str) -> list[di
     """The same project's other releases, for a checker to compare against."""
     with session_scope(settings) as session:
         req = load(session, request_id)
-        doc = facts.policy_input(session, actor, req.project_id, req)
+        doc = facts.policy_input(session, settings, actor, req.project_id, req)
         policy.require(settings, "airlock.view", doc)
         others = session.execute(
             select(AirlockRequest)
@@ -367,15 +562,14 @@ def request_with_permissions(
     file's content is."""
     with session_scope(settings) as session:
         req = load(session, request_id)
-        doc = facts.policy_input(session, actor, req.project_id, req)
+        doc = facts.policy_input(session, settings, actor, req.project_id, req)
         policy.require(settings, "airlock.view", doc)
         crate = release.crate_info(settings.airlock_path, req.id) if req.released_at else None
         perms = permissions(session, settings, actor, req)
         perms["download"] = list(
             _read_decision(session, settings, actor, req, _every_file(req)).reasons
         )
-        return (
-            detail(session, req, actor) | {"crate": crate},
-            perms,
-            file_reads(session, settings, actor, req),
-        )
+        shown = detail(session, settings, req, actor) | {"crate": crate}
+        if actor == req.author and State(req.status) in EDITABLE:
+            shown["caveats"] = caveats.caveats(session, req)
+        return shown, perms, file_reads(session, settings, actor, req)

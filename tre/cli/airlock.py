@@ -152,7 +152,12 @@ def review(
         detail = views.show(s, actor, request_id)
         for g in detail["groups"]:
             for f in g["files"]:
-                votes.setdefault(f["path"], "approve")
+                # Once reviews disagree, a further review is on the files in conflict only.
+                if (
+                    detail["status"] != "conflicted"
+                    or (f["review"] or {}).get("outcome") == "conflicted"
+                ):
+                    votes.setdefault(f["path"], "approve")
     result = service.review(s, actor, request_id, votes, comment, private_comment)
     emit(result, as_json, _render_summary)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tre.db.models import Base, UTCDateTime, utcnow
@@ -49,6 +49,9 @@ class AirlockRequest(Base):
     )
     comments: Mapped[list[Comment]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="Comment.id"
+    )
+    versions: Mapped[list[FileVersion]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="FileVersion.id"
     )
 
 
@@ -105,8 +108,29 @@ class FileVote(Base):
     request: Mapped[AirlockRequest] = relationship(back_populates="votes")
 
 
+class FileVersion(Base):
+    """A file as it was submitted in one round (its content stays in the store), so the
+    next round's reviewers see what changed."""
+
+    __tablename__ = "airlock_file_versions"
+    __table_args__ = (UniqueConstraint("request_id", "round", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("airlock_requests.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    detected_type: Mapped[str] = mapped_column(String(20))
+    verdict: Mapped[str] = mapped_column(String(10))
+    person_level: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    request: Mapped[AirlockRequest] = relationship(back_populates="versions")
+
+
 class Comment(Base):
-    """`visibility` public (the author sees it) or private (checkers and admins only)."""
+    """`visibility` public (the author sees it) or private (checkers and admins only);
+    `path` the file a comment is about (none: the whole request)."""
 
     __tablename__ = "airlock_comments"
 

@@ -226,6 +226,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             error=exc,
             reasons=reasons,
             kind=type(exc).__name__,
+            # A hint naming a command (`tre ...`) is for the command line, not for a page.
+            hint=None if exc.hint is None or "`tre " in exc.hint else exc.hint,
         )
 
     return app

@@ -4,11 +4,11 @@ formatting of dates and numbers with Babel."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from fastapi import Request
 
@@ -49,8 +49,10 @@ def negotiate(request: Request) -> str:
 
 def helpers(lang: str, time_zone: str = "UTC") -> dict[str, Callable[..., Any]]:
     """Template functions: `_` (translate), `label` (a coded value's translated label),
-    `finding_message`, `policy_reason`, `description` (of lake data), `fmt_dt` (in the
-    deployment's `time_zone`), `fmt_date`, `fmt_num`."""
+    `finding_message`, `policy_reason`, `description` (of lake data), `fmt_dt`, `fmt_date`,
+    `fmt_num`, `notice_text` (a notice in this language). Times are shown in `time_zone`
+    (they are stored in UTC), in the language's own form (2026年12月7日 20:48 JST;
+    December 7, 2026 20:48 JST)."""
     zone = ZoneInfo(time_zone)
 
     def translate(message: str, **kwargs: Any) -> str:
@@ -76,7 +78,9 @@ def helpers(lang: str, time_zone: str = "UTC") -> dict[str, Callable[..., Any]]:
             return "-"
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return format_datetime(value, format="medium", locale=lang, tzinfo=zone) + f" {time_zone}"
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+        day = format_date(local, "long", locale=lang)
+        return f"{day} {format_time(local, 'HH:mm', locale=lang)} {local.tzname()}"
 
     def fmt_date(value: date | datetime | str | None) -> str:
         if value is None:
@@ -90,13 +94,20 @@ def helpers(lang: str, time_zone: str = "UTC") -> dict[str, Callable[..., Any]]:
     def fmt_num(value: float | int | None) -> str:
         return "-" if value is None else format_decimal(value, locale=lang)
 
+    def state_label(placeholder: str, value: str) -> str:
+        # Reasons name states by code ("this one is in_review"): people read the label.
+        if placeholder not in ("status", "state"):
+            return value
+        shown = label("state", value)
+        return shown.lower() if lang == "en" else shown  # inside a sentence
+
     def policy_reason(reason: str) -> str:
-        return translate_reason(reason, lang)
+        return translate_reason(reason, lang, state_label)
 
     def description(text: str | None) -> str:
         return translate_description(text, lang) if text else ""
 
-    def notice(item: dict[str, Any]) -> str:
+    def notice_text(item: dict[str, Any]) -> str:
         return notice_message(item["kind"], item["params"], lang)
 
     return {
@@ -108,5 +119,5 @@ def helpers(lang: str, time_zone: str = "UTC") -> dict[str, Callable[..., Any]]:
         "fmt_dt": fmt_dt,
         "fmt_date": fmt_date,
         "fmt_num": fmt_num,
-        "notice": notice,
+        "notice_text": notice_text,
     }

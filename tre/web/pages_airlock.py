@@ -28,8 +28,42 @@ def portal(request: Request) -> Any:
     return request.app.state.portal
 
 
-def _back(p: Any, rid: str) -> RedirectResponse:
-    return RedirectResponse(p.url(f"/requests/{rid}"), status_code=303)
+#: The actions after which the request page says what was done (`?done=`): the action's
+#: name only, so a link can neither inject text nor change what the page shows of the
+#: request (its state is shown as it is).
+DONE = frozenset(
+    {"submit", "withdraw", "review", "resolve", "approve", "return", "reject", "remove", "add",
+     "comment", "override", "revoke"}
+)  # fmt: skip
+
+
+def _notices() -> dict[str, str]:
+    return {
+        "submit": _(
+            "Submitted. The automated checks have run; output checkers will review the request."
+        ),
+        "withdraw": _("The request is withdrawn."),
+        "review": _("Your review is recorded."),
+        "resolve": _("Your vote is changed and the note kept with the file."),
+        "approve": _("Approved and released."),
+        "return": _("Returned to the author for changes."),
+        "reject": _("The request is rejected."),
+        "remove": _("The file is removed from the request."),
+        "add": _("Files added and checked."),
+        "comment": _("Comment sent."),
+        "override": _("The override is recorded."),
+        "revoke": _("The release is revoked."),
+    }
+
+
+def _back(p: Any, rid: str, done: str | None = None) -> RedirectResponse:
+    query = f"?done={done}" if done in DONE else ""
+    return RedirectResponse(p.url(f"/requests/{rid}") + query, status_code=303)
+
+
+def _notice(request: Request) -> str:
+    done = request.query_params.get("done", "")
+    return _notices().get(done, "")
 
 
 def _user_and_csrf(request: Request, csrf: str) -> tuple[Any, str]:
@@ -90,6 +124,7 @@ def show_request(request: Request, rid: str) -> HTMLResponse:
         earlier=earlier,
         staff=staff,
         quote=quote,
+        notice=_notice(request),
     )
 
 
@@ -104,6 +139,7 @@ def add_files(
     p, user = _user_and_csrf(request, csrf)
     if paths:
         service.add_files(p.settings, user, rid, paths, group)
+        return _back(p, rid, "add")
     return _back(p, rid)
 
 
@@ -125,14 +161,14 @@ def set_group(
 def submit(request: Request, rid: str, csrf: str = Form("")) -> Response:
     p, user = _user_and_csrf(request, csrf)
     service.submit(p.settings, user, rid)
-    return _back(p, rid)
+    return _back(p, rid, "submit")
 
 
 @router.post("/requests/{rid}/withdraw")
 def withdraw(request: Request, rid: str, csrf: str = Form("")) -> Response:
     p, user = _user_and_csrf(request, csrf)
     service.withdraw(p.settings, user, rid)
-    return _back(p, rid)
+    return _back(p, rid, "withdraw")
 
 
 @router.post("/requests/{rid}/review")
@@ -151,7 +187,7 @@ async def review(request: Request, rid: str) -> Response:
         str(form.get("comment", "")),
         str(form.get("private_comment", "")),
     )
-    return _back(p, rid)
+    return _back(p, rid, "review")
 
 
 @router.post("/requests/{rid}/decide")
@@ -165,21 +201,78 @@ def decide(
 ) -> Response:
     p, user = _user_and_csrf(request, csrf)
     service.decide(p.settings, user, rid, decision, comment, private_comment)
-    return _back(p, rid)
+    return _back(p, rid, decision)
 
 
 @router.post("/requests/{rid}/override")
 def override(request: Request, rid: str, reason: str = Form(""), csrf: str = Form("")) -> Response:
     p, user = _user_and_csrf(request, csrf)
     service.override(p.settings, user, rid, reason)
-    return _back(p, rid)
+    return _back(p, rid, "override")
 
 
 @router.post("/requests/{rid}/revoke")
 def revoke(request: Request, rid: str, reason: str = Form(""), csrf: str = Form("")) -> Response:
     p, user = _user_and_csrf(request, csrf)
     service.revoke(p.settings, user, rid, reason)
-    return _back(p, rid)
+    return _back(p, rid, "revoke")
+
+
+@router.post("/requests/{rid}/remove")
+def remove_file(request: Request, rid: str, path: str = Form(""), csrf: str = Form("")) -> Response:
+    p, user = _user_and_csrf(request, csrf)
+    service.remove_file(p.settings, user, rid, path)
+    return _back(p, rid, "remove")
+
+
+@router.post("/requests/{rid}/comment")
+def comment(
+    request: Request,
+    rid: str,
+    body: str = Form(""),
+    path: str = Form(""),
+    private: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    p, user = _user_and_csrf(request, csrf)
+    service.comment(p.settings, user, rid, body, path or None, private == "1")
+    return _back(p, rid, "comment")
+
+
+@router.post("/requests/{rid}/resolve")
+def resolve(
+    request: Request,
+    rid: str,
+    path: str = Form(""),
+    vote: str = Form(""),
+    note: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    p, user = _user_and_csrf(request, csrf)
+    service.resolve(p.settings, user, rid, path, vote, note)
+    return _back(p, rid, "resolve")
+
+
+def _earlier_round(
+    settings: Any, user: str, rid: str, content: views.FileContent, now: render.TableView
+) -> list[render.Comparison]:
+    """The file as submitted in the round the current one is compared with, when it was
+    replaced since: what changed between the rounds, cell by cell."""
+    path = content.summary["path"]
+    base = int(content.summary.get("compared_round") or 0)
+    if base < 1:
+        return []
+    try:
+        earlier = views.read_version(settings, user, rid, path, base)
+    except NotFound:
+        return []  # new in this round
+    if earlier.sha256 == content.sha256:
+        return []
+    table = render.read_table(earlier.location, earlier.summary["detected_type"])
+    if table is None:
+        return []
+    release = {"request_id": rid, "path": path, "round": base}
+    return [render.compare(now, table, release)]
 
 
 @router.get("/requests/{rid}/view/{path:path}", response_class=HTMLResponse)
@@ -189,16 +282,38 @@ def view_file(request: Request, rid: str, path: str) -> HTMLResponse:
     content = views.read_file(p.settings, user, rid, path)
     f = content.summary
     findings = f["findings"]
-    table = source = None
+    table = source = summary = tabulation = None
+    compared: list[render.Comparison] = []
+    full = None
+    threshold = 0
     if f["detected_type"] in ("csv", "tsv", "parquet"):
         table = render.read_table(content.location, f["detected_type"])
         if table is not None:
             render.mark_findings(table, findings)
+            made = views.tabulation(p.settings, content)
+            if made and made["kind"] == "crosstab":
+                render.contributors(table, made["parameters"], made["contributors"])
+                tabulation = made["parameters"]
+            full = table
+            compared = [
+                render.compare(full, earlier, found.summary)
+                for found in views.comparable_releases(
+                    p.settings, user, rid, path, list(full.columns)
+                )
+                if (earlier := render.read_table(found.location, found.summary["detected_type"]))
+            ]
+            compared += _earlier_round(p.settings, user, rid, content, full)
+            threshold = views.disclosure_threshold(p.settings, rid)
+            summary = render.summarise(table, threshold)
+            hidden = {c for c in request.query_params.getlist("hide") if c in table.columns}
+            table = table.narrowed(hidden, request.query_params.get("flagged") == "1")
     elif f["detected_type"] not in render.INLINE_IMAGES:
         source = render.read_source(content.location)
     return p.render(
         request, "file.html", rid=rid, f=f, findings=findings, table=table, source=source,
         image=f["detected_type"] in render.INLINE_IMAGES, quote=quote,
+        flagged_only=request.query_params.get("flagged") == "1", summary=summary,
+        threshold=threshold, tabulation=tabulation, compared=compared, full=full,
     )  # fmt: skip
 
 

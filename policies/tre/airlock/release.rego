@@ -1,11 +1,14 @@
 # Release requests: submit, review, decide, release, read a file, revoke.
 #
-# input.request {id, author, status, votes [{reviewer, vote}], blocking_findings,
-# override}; input.decision (approve | return | reject) for airlock.decide;
-# input.override {reason} for airlock.override; input.release {status};
-# input.file {path, person_level} for airlock.read_file.
-# Votes are each reviewer's vote on the whole request in the current round
-# ("approve" when every file is approved).
+# input.request {id, author, status, votes [{reviewer, vote}], file_reviews [{path,
+# outcome, approved_by, blocked}], blocking_findings, override}; input.decision (approve |
+# return | reject) for airlock.decide; input.override {reason} for airlock.override;
+# input.release {status}; input.file {path, person_level} and, for a reviewer comparing a
+# release with the request they review, input.reviewing {id, project, author, status} for
+# airlock.read_file; input.comment {visibility} for airlock.comment.
+# Votes are each reviewer's vote on the whole request in the current round ("approve" when
+# every file is approved); file_reviews each file's outcome in the round (pending,
+# approved, changes_requested, conflicted) and who approved it.
 package tre.airlock
 
 import data.tre.common
@@ -43,12 +46,6 @@ sod_conflict(reviewer) if {
 	reviewer in input.project.approvers
 }
 
-independent_approvals := {v.reviewer |
-	some v in input.request.votes
-	v.vote == "approve"
-	independent(v.reviewer)
-}
-
 deny contains "only members who work on the project may ask for a release" if {
 	input.action == "airlock.submit"
 	not common.works_on_project
@@ -84,7 +81,7 @@ deny contains "only the author may withdraw a request" if {
 
 deny contains msg if {
 	input.action == "airlock.withdraw"
-	not request_status in {"draft", "submitted", "in_review", "reviewed", "returned"}
+	not request_status in {"draft", "submitted", "in_review", "conflicted", "reviewed", "returned"}
 	msg := sprintf("a %v request can no longer be withdrawn", [request_status])
 }
 
@@ -128,9 +125,10 @@ deny contains "with separation of duties, whoever approved the project's applica
 	sod_conflict(input.actor.username)
 }
 
+# While reviews disagree, a further reviewer's vote may settle the files in conflict.
 deny contains msg if {
 	input.action == "airlock.review"
-	not request_status in {"submitted", "in_review"}
+	not request_status in {"submitted", "in_review", "conflicted"}
 	msg := sprintf("only a submitted request can be reviewed; this one is %v", [request_status])
 }
 
@@ -166,17 +164,44 @@ deny contains msg if {
 deny contains msg if {
 	input.action == "airlock.decide"
 	input.decision in {"return", "reject"}
-	not request_status in {"submitted", "in_review", "reviewed"}
+	not request_status in {"submitted", "in_review", "conflicted", "reviewed"}
 	msg := sprintf("a %v request cannot be returned or rejected", [request_status])
+}
+
+# Approving takes every file of the round approved by its reviews (their votes agree, or a
+# conflict was settled), each by enough reviewers independent of the request.
+independent_file_approvals(r) := count({a | some a in r.approved_by; independent(a)})
+
+unapproved_files contains r.path if {
+	some r in input.request.file_reviews
+	r.outcome != "approved"
+}
+
+under_approved_files contains r.path if {
+	some r in input.request.file_reviews
+	independent_file_approvals(r) < required_approvals
+}
+
+deny contains "the request's reviews are missing" if {
+	input.action == "airlock.decide"
+	input.decision == "approve"
+	not is_array(input.request.file_reviews)
 }
 
 deny contains msg if {
 	input.action == "airlock.decide"
 	input.decision == "approve"
-	count(independent_approvals) < required_approvals
+	count(unapproved_files) > 0
+	msg := sprintf("%d of the request's files are not approved by their reviews", [count(unapproved_files)])
+}
+
+deny contains msg if {
+	input.action == "airlock.decide"
+	input.decision == "approve"
+	count(under_approved_files) > 0
 	msg := sprintf(
-		"approval needs %d independent approvals for this tier; it has %d",
-		[required_approvals, count(independent_approvals)],
+		"approval needs %d independent approvals of each file for this tier; %d files have fewer",
+		[required_approvals, count(under_approved_files)],
 	)
 }
 
@@ -185,6 +210,40 @@ deny contains "an automated check blocks release; an admin must first record an 
 	input.decision == "approve"
 	input.request.blocking_findings > 0
 	not input.request.override == true
+}
+
+# A reviewer changes their vote on a file in conflict after discussing it (a note is kept).
+deny contains "only an output checker independent of the request may change a vote on it" if {
+	input.action == "airlock.resolve"
+	not reviewing_checker
+}
+
+deny contains msg if {
+	input.action == "airlock.resolve"
+	request_status != "conflicted"
+	msg := sprintf("votes are changed only while reviews disagree; this request is %v", [request_status])
+}
+
+# Comments: the author on their request, the checkers reviewing it, admins; private
+# comments (never shown to the author) only by checkers and admins.
+deny contains "only the author, the output checkers reviewing it and admins may comment on a request" if {
+	input.action == "airlock.comment"
+	not is_author
+	not reviewing_checker
+	not common.is_admin
+}
+
+deny contains "only output checkers and admins write private comments" if {
+	input.action == "airlock.comment"
+	input.comment.visibility == "private"
+	not reviewing_checker
+	not common.is_admin
+}
+
+deny contains msg if {
+	input.action == "airlock.comment"
+	not request_status in {"draft", "returned", "submitted", "in_review", "conflicted", "reviewed"}
+	msg := sprintf("a %v request takes no more comments", [request_status])
 }
 
 deny contains "only an admin may override an automated check" if {
@@ -239,15 +298,27 @@ deny contains msg if {
 # review; and, once it is released, the project's lead and analysts. Everyone else who may
 # see the request sees names, sizes, hashes and findings. A file whose checks found
 # person-level data is shown to no one until an admin has recorded an override.
-review_states := {"submitted", "in_review", "reviewed"}
+review_states := {"submitted", "in_review", "conflicted", "reviewed"}
 
-# An output checker independent of the request: neither its author, nor working on the
-# project, nor (with separation of duties) an approver of its application.
-reviewing_checker if {
+# An output checker independent of a request by `author`: neither its author, nor working
+# on the project, nor (with separation of duties) an approver of its application.
+independent_checker(author) if {
 	common.is_output_checker
-	not is_author
+	input.actor.username != author
 	not common.works_on_project
 	not sod_conflict(input.actor.username)
+}
+
+reviewing_checker if independent_checker(input.request.author)
+
+# The output checkers reviewing a request of the project may read the project's released
+# files beside it, to judge differencing against what has already left.
+comparing if {
+	request_status == "released"
+	is_object(input.reviewing)
+	input.reviewing.project == input.project.id
+	input.reviewing.status in review_states
+	independent_checker(input.reviewing.author)
 }
 
 person_level_withheld if {
@@ -265,6 +336,11 @@ file_readable if {
 file_readable if {
 	request_status == "released"
 	common.works_on_project
+	common.project_status != "revoked"
+}
+
+file_readable if {
+	comparing
 	common.project_status != "revoked"
 }
 
@@ -297,6 +373,12 @@ read_file_refusals contains "the file holds person-level data: its content is sh
 read_file_refusals contains "only the project's lead and analysts may download its releases" if {
 	request_status == "released"
 	not common.works_on_project
+	not comparing
+}
+
+read_file_refusals contains "only the output checkers reviewing a request of the project may compare it with the project's releases" if {
+	is_object(input.reviewing)
+	not comparing
 }
 
 read_file_refusals contains "the project has been revoked" if common.project_status == "revoked"

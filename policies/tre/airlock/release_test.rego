@@ -4,7 +4,25 @@ import data.tre.testing as t
 
 vote(reviewer, v) := {"reviewer": reviewer, "vote": v}
 
-request(status, votes) := {"id": "r-1", "author": "ana", "status": status, "votes": votes, "blocking_findings": 0}
+# One file reviewed by `votes`: approved when every vote approves, else in conflict.
+file_review(votes) := {
+	"path": "counts.csv",
+	"outcome": outcome_of(votes),
+	"approved_by": [v.reviewer | some v in votes; v.vote == "approve"],
+	"blocked": false,
+}
+
+outcome_of(votes) := "approved" if {
+	count(votes) > 0
+	every v in votes {
+		v.vote == "approve"
+	}
+} else := "conflicted"
+
+request(status, votes) := {
+	"id": "r-1", "author": "ana", "status": status, "votes": votes, "blocking_findings": 0,
+	"file_reviews": [file_review(votes)],
+}
 
 draft := request("draft", [])
 
@@ -47,6 +65,9 @@ review_cases := [
 	{"name": "draft cannot be reviewed", "input": on_request("airlock.review", t.checker, draft), "allow": false, "reason": "only a submitted request"},
 	{"name": "approved cannot be reviewed", "input": on_request("airlock.review", t.checker, request("approved", two_approvals)), "allow": false, "reason": "only a submitted request"},
 	{"name": "returned cannot be reviewed", "input": on_request("airlock.review", t.checker, request("returned", [])), "allow": false, "reason": "only a submitted request"},
+	{"name": "a third reviewer settles a conflict", "input": on_request("airlock.review", t.checker3, request("conflicted", [vote("chk", "approve"), vote("chk2", "changes_requested")])), "allow": true},
+	{"name": "a first reviewer does not vote again on a conflict", "input": on_request("airlock.review", t.checker, request("conflicted", [vote("chk", "approve"), vote("chk2", "changes_requested")])), "allow": false, "reason": "already reviewed"},
+	{"name": "reviewed cannot be reviewed again", "input": on_request("airlock.review", t.checker3, reviewed(two_approvals)), "allow": false, "reason": "only a submitted request"},
 ]
 
 test_review if count(t.failures(review_cases)) == 0
@@ -61,13 +82,18 @@ decide_cases := [
 	{"name": "two independent approvals", "input": decide(t.checker, "approve", reviewed(two_approvals)), "allow": true},
 	{"name": "admin decides with two approvals", "input": decide(t.admin, "approve", reviewed(two_approvals)), "allow": true},
 	{"name": "one approval is not enough", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve")])), "allow": false, "reason": "needs 2 independent approvals"},
-	{"name": "approval and changes requested", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("chk2", "changes_requested")])), "allow": false, "reason": "has 1"},
-	{"name": "duplicate votes count once", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("chk", "approve")])), "allow": false, "reason": "has 1"},
-	{"name": "author's vote does not count", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("ana", "approve")])), "allow": false, "reason": "has 1"},
-	{"name": "colleague's vote does not count", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("lena", "approve")])), "allow": false, "reason": "has 1"},
-	{"name": "sod: application approver's vote does not count", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("appy", "approve")])), "allow": false, "reason": "has 1"},
+	{"name": "approval and changes requested", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("chk2", "changes_requested")])), "allow": false, "reason": "not approved by their reviews"},
+	{"name": "duplicate votes count once", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("chk", "approve")])), "allow": false, "reason": "1 files have fewer"},
+	{"name": "author's vote does not count", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("ana", "approve")])), "allow": false, "reason": "1 files have fewer"},
+	{"name": "colleague's vote does not count", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("lena", "approve")])), "allow": false, "reason": "1 files have fewer"},
+	{"name": "sod: application approver's vote does not count", "input": decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("appy", "approve")])), "allow": false, "reason": "1 files have fewer"},
 	{"name": "sod off: application approver's vote counts", "input": object.union(decide(t.checker, "approve", reviewed([vote("chk", "approve"), vote("appy", "approve")])), {"settings": {"separation_of_duties": false}}), "allow": true},
 	{"name": "high tier needs three", "input": object.union(decide(t.checker, "approve", reviewed(two_approvals)), high), "allow": false, "reason": "needs 3 independent approvals"},
+	{"name": "a conflict settled by a third reviewer", "input": decide(t.checker, "approve", t.replace(reviewed(two_approvals), "file_reviews", [{"path": "counts.csv", "outcome": "approved", "approved_by": ["chk", "chk3"], "blocked": false}])), "allow": true},
+	{"name": "a file in conflict", "input": decide(t.checker, "approve", request("conflicted", [vote("chk", "approve"), vote("chk2", "changes_requested")])), "allow": false, "reason": "not approved by their reviews"},
+	{"name": "one file of two approved", "input": decide(t.checker, "approve", t.replace(reviewed(two_approvals), "file_reviews", [file_review(two_approvals), {"path": "b.csv", "outcome": "changes_requested", "approved_by": [], "blocked": false}])), "allow": false, "reason": "1 of the request's files are not approved"},
+	{"name": "no file reviews given", "input": decide(t.checker, "approve", object.remove(reviewed(two_approvals), ["file_reviews"])), "allow": false, "reason": "reviews are missing"},
+	{"name": "return while reviews disagree", "input": decide(t.checker, "return", request("conflicted", [vote("chk", "approve"), vote("chk2", "changes_requested")])), "allow": true},
 	{"name": "high tier with three", "input": object.union(decide(t.checker, "approve", reviewed(array.concat(two_approvals, [vote("chk3", "approve")]))), high), "allow": true},
 	{"name": "unknown tier falls back to standard", "input": object.union(decide(t.checker, "approve", reviewed(two_approvals)), {"project": {"tier": "nonsense"}}), "allow": true},
 	{"name": "blocking finding without override", "input": decide(t.checker, "approve", object.union(reviewed(two_approvals), {"blocking_findings": 1})), "allow": false, "reason": "automated check blocks"},
@@ -110,6 +136,27 @@ other_cases := [
 
 test_other if count(t.failures(other_cases)) == 0
 
+conflict := request("conflicted", [vote("chk", "approve"), vote("chk2", "changes_requested")])
+
+comment(actor, visibility, req) := object.union(on_request("airlock.comment", actor, req), {"comment": {"visibility": visibility}})
+
+discussion_cases := [
+	{"name": "a reviewer changes a vote while reviews disagree", "input": on_request("airlock.resolve", t.checker2, conflict), "allow": true},
+	{"name": "no vote changes once reviews agree", "input": on_request("airlock.resolve", t.checker, reviewed(two_approvals)), "allow": false, "reason": "only while reviews disagree"},
+	{"name": "the author changes no vote", "input": on_request("airlock.resolve", t.user("ana", ["output_checker"]), conflict), "allow": false, "reason": "independent of the request"},
+	{"name": "an analyst changes no vote", "input": on_request("airlock.resolve", t.outsider, conflict), "allow": false, "reason": "independent of the request"},
+	{"name": "the author comments on a draft", "input": comment(t.analyst, "public", draft), "allow": true},
+	{"name": "the author answers in review", "input": comment(t.analyst, "public", submitted), "allow": true},
+	{"name": "the author writes no private comment", "input": comment(t.analyst, "private", submitted), "allow": false, "reason": "only output checkers and admins write private"},
+	{"name": "a checker comments privately", "input": comment(t.checker, "private", submitted), "allow": true},
+	{"name": "a colleague does not comment", "input": comment(t.lead, "public", submitted), "allow": false, "reason": "only the author, the output checkers"},
+	{"name": "an outsider does not comment", "input": comment(t.outsider, "public", submitted), "allow": false, "reason": "only the author, the output checkers"},
+	{"name": "a released request takes no comments", "input": comment(t.checker, "public", request("released", two_approvals)), "allow": false, "reason": "takes no more comments"},
+	{"name": "the author withdraws while reviews disagree", "input": on_request("airlock.withdraw", t.analyst, conflict), "allow": true},
+]
+
+test_discussion if count(t.failures(discussion_cases)) == 0
+
 revoke(actor, status) := t.with_fields("release.revoke", actor, {"release": {"id": "r-1", "status": status}})
 
 revoke_cases := [
@@ -146,6 +193,7 @@ may_read := {
 	"draft": set(),
 	"submitted": {"checker", "member checker"},
 	"in_review": {"checker", "member checker"},
+	"conflicted": {"checker", "member checker"},
 	"reviewed": {"checker", "member checker"},
 	"returned": set(),
 	"approved": set(),
@@ -166,7 +214,7 @@ read_matrix_cases := [c |
 ]
 
 test_read_matrix if {
-	count(read_matrix_cases) == 80
+	count(read_matrix_cases) == 88
 	count(t.failures(read_matrix_cases)) == 0
 }
 
@@ -201,3 +249,21 @@ test_outsider_is_told_only_that_the_request_is_not_theirs if {
 }
 
 test_read_file if count(t.failures(read_cases)) == 0
+
+# A reviewer reads the project's earlier releases beside the request under review.
+reviewing(status, author, project) := {"id": "r-2", "status": status, "author": author, "project": project}
+
+compare(actor, for_review) := object.union(read_file(actor, "released", a_table), {"reviewing": for_review})
+
+compare_cases := [
+	{"name": "reviewer compares with a release", "input": compare(t.checker, reviewing("in_review", "ana", "p-1")), "allow": true},
+	{"name": "reviewer compares while reviews disagree", "input": compare(t.checker, reviewing("conflicted", "ana", "p-1")), "allow": true},
+	{"name": "no comparing once the review is over", "input": compare(t.checker, reviewing("returned", "ana", "p-1")), "allow": false, "reason": "may compare"},
+	{"name": "no comparing with another project's release", "input": compare(t.checker, reviewing("in_review", "ana", "p-9")), "allow": false, "reason": "may compare"},
+	{"name": "the author of the request does not compare", "input": compare(t.user("otto", ["output_checker"]), reviewing("in_review", "otto", "p-1")), "allow": false, "reason": "may compare"},
+	{"name": "an admin who is no checker does not compare", "input": compare(t.admin, reviewing("in_review", "ana", "p-1")), "allow": false, "reason": "may compare"},
+	{"name": "nothing unreleased is compared", "input": object.union(read_file(t.checker, "rejected", a_table), {"reviewing": reviewing("in_review", "ana", "p-1")}), "allow": false, "reason": "shown to no one"},
+	{"name": "a revoked project compares nothing", "input": object.union(compare(t.checker, reviewing("in_review", "ana", "p-1")), {"project": {"status": "revoked"}}), "allow": false, "reason": "has been revoked"},
+]
+
+test_compare if count(t.failures(compare_cases)) == 0

@@ -42,6 +42,8 @@ actions := {
 	"airlock.override": {"public": false},
 	"airlock.release": {"public": false},
 	"airlock.read_file": {"public": false},
+	"airlock.resolve": {"public": false},
+	"airlock.comment": {"public": false},
 	"release.revoke": {"public": false},
 	"audit.read": {"public": false},
 	"audit.checkpoint": {"public": false},

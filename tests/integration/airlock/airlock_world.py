@@ -18,6 +18,7 @@ PEOPLE = {
     "appy": ["approver"],
     "chk1": ["output_checker"],
     "chk2": ["output_checker"],
+    "chk3": ["output_checker"],  # a further reviewer, for when two disagree
     "lena": ["analyst", "output_checker"],  # a checker too: must still never review her own
     "ana": ["analyst"],
 }
