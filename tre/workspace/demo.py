@@ -10,8 +10,10 @@ accounts (password and TOTP secret) into the hub's database, before the hub star
 from __future__ import annotations
 
 import json
+import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,6 +164,28 @@ def _accounts_file(settings: Settings) -> Path:
     return hub_dir(settings) / "demo-accounts.json"
 
 
+@contextmanager
+def _logging_unchanged() -> Iterator[None]:
+    """Undo what `logging.config.fileConfig` does inside: its handlers hold the stream of the
+    moment (closed later under a test runner) and its levels would print migration chatter."""
+    manager = logging.Logger.manager
+    before = {
+        name: (logger.disabled, logger.level, logger.propagate, list(logger.handlers))
+        for name, logger in [("", logging.getLogger()), *manager.loggerDict.items()]
+        if isinstance(logger, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        for name, logger in [("", logging.getLogger()), *manager.loggerDict.items()]:
+            if not isinstance(logger, logging.Logger):
+                continue
+            disabled, level, propagate, handlers = before.get(name, (False, 0, True, []))
+            logger.disabled, logger.propagate = disabled, propagate
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+
+
 def hub_accounts(settings: Settings, usernames: list[str]) -> dict[str, dict[str, Any]]:
     """Approved NativeAuthenticator accounts with a password and a TOTP secret for each user.
 
@@ -178,7 +202,8 @@ def hub_accounts(settings: Settings, usernames: list[str]) -> dict[str, dict[str
     path = _accounts_file(settings)
     saved: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
     hub_dir(settings).mkdir(parents=True, exist_ok=True)
-    db = orm.new_session_factory(f"sqlite:///{hub_dir(settings) / 'jupyterhub.sqlite'}")()
+    with _logging_unchanged():  # JupyterHub's migration configures logging from its alembic.ini
+        db = orm.new_session_factory(f"sqlite:///{hub_dir(settings) / 'jupyterhub.sqlite'}")()
     try:
         for username in usernames:
             info = UserInfo.find(db, username)
