@@ -60,3 +60,19 @@ def admin_in_database(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "tre.db").exists():
         shutil.copyfile(_TEMPLATE[0], home / "tre.db")
+
+
+def run_tre(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], user: str, *args: str
+) -> tuple[int, str, str]:
+    """Run `tre ARGS` in-process as TRE account `user`; return (exit code, stdout, stderr)."""
+    from tre.cli import main
+
+    act_as(monkeypatch, user)
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

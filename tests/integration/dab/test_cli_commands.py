@@ -9,27 +9,15 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_accounts import act_as
+from cli_accounts import run_tre
 from dab_world import client, patient_ids
 from test_admin_pages import audit_actions, audit_bodies
 from test_patients_pages import sign_in
 
 from tre import users
-from tre.cli import main
 from tre.config import Settings
 
-
-def tre(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], user: str, *args: str
-) -> tuple[int, str, str]:
-    act_as(monkeypatch, user)
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+tre = run_tre
 
 
 def test_a_code_issued_from_the_command_line_opens_the_patients_page(

@@ -7,27 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_accounts import act_as
+from cli_accounts import run_tre
 from governance_world import write_application
 from sqlalchemy import text
 
-from tre.cli import main
 from tre.config import load_settings
 from tre.db import db_engine
 
-
-def tre(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], user: str, *args: str
-) -> tuple[int, str, str]:
-    """Run `tre ARGS` in-process as `user`; return (exit code, stdout, stderr)."""
-    act_as(monkeypatch, user)
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+tre = run_tre
 
 
 def test_walk_apply_approve_members_revoke_then_tamper(

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 from checkpoint_help import append, truncate
-from cli_accounts import act_as
+from cli_accounts import run_tre
 
 from tre import users
 from tre.checkpoint import keys, store
-from tre.cli import main
 from tre.cli.init import initialise
 from tre.config import Settings
 from tre.web.app import create_app
@@ -50,13 +49,7 @@ def tre(
     user: str = "ada",
 ) -> tuple[int, str, str]:
     """Run `tre ARGS` in-process as `user`; (exit code, stdout, stderr)."""
-    act_as(monkeypatch, user)
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
+    code, out, err = run_tre(monkeypatch, capsys, user, *args)
     assert "Traceback" not in out + err
     return code, out, err
 
