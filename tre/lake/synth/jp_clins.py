@@ -91,6 +91,36 @@ def _coding(system: str, code: fmt.Part, display: fmt.Part) -> list[fmt.Part]:
     ]
 
 
+def _allergy(
+    rid: pa.Array,
+    kind: str,
+    system: str,
+    code: fmt.Part,
+    display: fmt.Part,
+    patient: pa.Array,
+    date: fmt.Part,
+) -> pa.Array:
+    """AllergyIntolerance resources; `kind` holds their type, category (and criticality)."""
+    return fmt.join(
+        '{"resourceType":"AllergyIntolerance","id":"',
+        rid,
+        '","clinicalStatus":{"coding":[{"system":'
+        '"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical","code":"active"}]},'
+        + kind
+        + ',"code":{"coding":[{"system":"'
+        + system
+        + '","code":"',
+        code,
+        '","display":"',
+        display,
+        '"}]},"patient":{"reference":"urn:uuid:',
+        patient,
+        '"},"recordedDate":"',
+        date,
+        '"}',
+    )
+
+
 def _full_width(digits: pa.Array) -> pa.Array:
     """ASCII digit strings in full-width digits."""
     out = digits
@@ -461,41 +491,15 @@ def _referrals(
         )
         entries.append(fmt.join(*_entry(u[key], condition)))
     food = rng.integers(0, len(v.FOODS), n)
-    allergy = fmt.join(
-        '{"resourceType":"AllergyIntolerance","id":"',
-        r["a1"],
-        '","clinicalStatus":{"coding":[{"system":'
-        '"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical","code":"active"}]},'
-        '"type":"allergy","category":["food"],"code":{"coding":[{"system":"'
-        + v.FOOD_ALLERGEN
-        + '","code":"',
-        fmt.take(t["food"], food),
-        '","display":"',
-        fmt.take(t["food_display"], food),
-        '"}]},"patient":{"reference":"urn:uuid:',
-        u["pat"],
-        '"},"recordedDate":"',
-        date,
-        '"}',
-    )
+    allergy = _allergy(
+        r["a1"], '"type":"allergy","category":["food"]', v.FOOD_ALLERGEN,
+        fmt.take(t["food"], food), fmt.take(t["food_display"], food), u["pat"], date,
+    )  # fmt: skip
     drug = rng.integers(0, len(v.DRUGS), n)
-    contraindication = fmt.join(
-        '{"resourceType":"AllergyIntolerance","id":"',
-        r["a2"],
-        '","clinicalStatus":{"coding":[{"system":'
-        '"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical","code":"active"}]},'
-        '"type":"intolerance","category":["medication"],"criticality":"high","code":{"coding":[{"system":"'
-        + v.YJ
-        + '","code":"',
-        fmt.take(t["yj"], drug),
-        '","display":"',
-        fmt.take(t["drug"], drug),
-        '"}]},"patient":{"reference":"urn:uuid:',
-        u["pat"],
-        '"},"recordedDate":"',
-        date,
-        '"}',
-    )
+    contraindication = _allergy(  # 薬剤禁忌
+        r["a2"], '"type":"intolerance","category":["medication"],"criticality":"high"', v.YJ,
+        fmt.take(t["yj"], drug), fmt.take(t["drug"], drug), u["pat"], date,
+    )  # fmt: skip
     test = rng.integers(0, len(v.INFECTIONS), n)
     positive = (rng.random(n) < 0.05).astype(np.int64)
     infection = fmt.join(
